@@ -1,0 +1,1 @@
+"""kmop-registry: the system of record for kmo-portefeuille service-provider registrations."""

@@ -1,0 +1,1 @@
+"""HTTP: routers per audience, problem+json errors, authentication."""

@@ -1,0 +1,151 @@
+"""RFC 9457 problem details for every error response, whatever raised it.
+
+Every problem has ``type``, ``title``, ``status``, ``detail`` and a stable ``code``; validation
+problems add ``errors``, each with a JSON pointer (``#/field/0``) into the body or the name of the
+parameter at fault. Nothing about the server's internals reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import ErrorKind, KmopError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://kmop-registry.example/problems/"
+
+STATUS_BY_KIND = {
+    ErrorKind.INVALID: 422,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.UNAVAILABLE: 503,
+}
+
+
+class FieldError(BaseModel):
+    pointer: str | None = Field(None, examples=["#/enterprise_number"])
+    parameter: str | None = Field(None, description="query, path or header parameter name")
+    detail: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=[TYPE_BASE + "validation-failed"])
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable machine-readable code; clients branch on it.")
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    request: Request | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+    body.update({k: v for k, v in extensions.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problems a route can answer."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def _pointer(loc: tuple[int | str, ...]) -> dict[str, str]:
+    if loc and loc[0] == "body":
+        path = "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in loc[1:])
+        return {"pointer": "#" + path}
+    if len(loc) >= 2:
+        return {"parameter": str(loc[1]), "in": str(loc[0])}
+    return {"pointer": "#"}
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{**_pointer(tuple(err["loc"])), "detail": err["msg"]} for err in exc.errors()]
+    return problem_response(
+        422,
+        "validation-failed",
+        "The request is not valid; see errors for each field.",
+        title="Invalid request",
+        request=request,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(
+        exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"There is no resource at {request.url.path}."
+    return problem_response(
+        exc.status_code, code, detail, request=request, headers=getattr(exc, "headers", None)
+    )
+
+
+async def _kmop_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, KmopError)
+    return problem_response(
+        STATUS_BY_KIND[exc.kind],
+        exc.code,
+        exc.detail,
+        title=exc.title,
+        request=request,
+        **exc.extensions,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        500,
+        "internal-error",
+        "An unexpected error occurred on our side; it has been logged.",
+        request=request,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(KmopError, _kmop_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,55 @@
+"""Engine and migrations: the one way the schema is made is Alembic, in tests too."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        # Every statement names its isolation needs; READ COMMITTED is what the store relies on.
+        isolation_level="READ COMMITTED",
+    )
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migration_head() -> str:
+    head = ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://")).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations (blocking). Safe to call from sync code only."""
+    command.upgrade(alembic_config(url), revision)
+
+
+async def upgrade_async(url: str, revision: str = "head") -> None:
+    await asyncio.to_thread(upgrade, url, revision)
+
+
+async def current_revision(conn: AsyncConnection) -> str | None:
+    exists = await conn.scalar(text("SELECT to_regclass('alembic_version') IS NOT NULL"))
+    if not exists:
+        return None
+    revision: str | None = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    return revision

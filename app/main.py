@@ -1,0 +1,60 @@
+"""The app factory: one FastAPI app per call, no global app object."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import __doc__ as summary
+from app.api import health, problems
+from app.db import make_engine
+from app.settings import Settings, get_settings
+
+API_VERSION = "0.1.0"
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Stable operation ids: the route function's name, never derived from the path."""
+    return route.name
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = engine is None
+        if owned:
+            if not settings.database_url:
+                raise RuntimeError("KMOP_DATABASE_URL is not set (use `kmop serve` to embed one)")
+            app.state.engine = make_engine(
+                settings.database_url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+            )
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.engine.dispose()
+
+    app = FastAPI(
+        title="kmop-registry",
+        version=API_VERSION,
+        summary=summary,
+        description=(
+            "Registration of service providers for the Flemish kmo-portefeuille. "
+            "Every error is an RFC 9457 `application/problem+json` document with a stable `code`."
+        ),
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    if engine is not None:
+        app.state.engine = engine
+    problems.install(app)
+    app.include_router(health.router)
+    return app
