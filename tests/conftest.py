@@ -26,7 +26,7 @@ from app.settings import normalize_database_url
 
 
 @dataclass(frozen=True)
-class TestServer:
+class PgServer:
     admin_url: str  # postgresql+asyncpg://... of a maintenance database on the server
     template: str
 
@@ -73,7 +73,7 @@ def _tune_for_tests(dsn: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[TestServer]:
+def pg_server() -> Iterator[PgServer]:
     given = os.environ.get("KMOP_TEST_DATABASE_URL")
     server = None
     if given:
@@ -84,7 +84,7 @@ def pg_server() -> Iterator[TestServer]:
         _tune_for_tests(server.dsn())
         admin_url = server.sqlalchemy_url("postgres")
     template = f"kmop_template_{uuid.uuid4().hex[:8]}"
-    test_server = TestServer(admin_url=admin_url, template=template)
+    test_server = PgServer(admin_url=admin_url, template=template)
     asyncio.run(embedded.ensure_database(test_server.dsn(), template))
     try:
         db.upgrade(test_server.url(template))
@@ -96,7 +96,7 @@ def pg_server() -> Iterator[TestServer]:
 
 
 @pytest.fixture
-async def database_url(pg_server: TestServer) -> AsyncIterator[str]:
+async def database_url(pg_server: PgServer) -> AsyncIterator[str]:
     """A fresh database at the latest migration, dropped after the test."""
     name = await pg_server.create_database()
     try:

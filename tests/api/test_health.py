@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import socket
+
+import httpx
+
+from app.db import make_engine, migration_head
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import PgServer
+
+PROBLEM = "application/problem+json"
+
+
+async def get_readyz(database_url: str) -> httpx.Response:
+    engine = make_engine(database_url)
+    app = create_app(Settings(environment="test"), engine=engine)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/readyz")
+    finally:
+        await engine.dispose()
+
+
+async def test_healthz_says_alive(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_ready_at_the_latest_migration(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "migration": migration_head()}
+
+
+async def test_readyz_refuses_when_migrations_are_pending(pg_server: PgServer) -> None:
+    name = await pg_server.create_database(from_template=False)  # nothing migrated
+    try:
+        response = await get_readyz(pg_server.url(name))
+    finally:
+        await pg_server.drop_database(name)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == "migrations-pending"
+    assert body["head"] == migration_head()
+    assert "current" not in body  # no revision at all
+
+
+async def test_readyz_refuses_when_the_database_does_not_answer() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    response = await get_readyz(f"postgresql+asyncpg://nobody@127.0.0.1:{port}/none")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "database-unavailable"
