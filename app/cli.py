@@ -25,6 +25,8 @@ def database(settings: Settings) -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
+    if settings.environment == "production":
+        raise typer.BadParameter("KMOP_DATABASE_URL is required in production", param_hint="env")
     server = embedded.start(settings.data_dir / "postgres")
     try:
         embedded.ensure_database_sync(server.dsn(), EMBEDDED_DATABASE)
