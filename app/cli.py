@@ -1,4 +1,4 @@
-"""The operator's command line: ``kmop serve``, ``kmop migrate``."""
+"""The operator's command line for kmop-registry."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as summary
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             if owned:
                 await app.state.engine.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI, with the docs' assets served by us rather than a CDN
         title="kmop-registry",
         version=API_VERSION,
         summary=summary,

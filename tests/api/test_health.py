@@ -57,3 +57,14 @@ async def test_readyz_refuses_when_the_database_does_not_answer() -> None:
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["code"] == "database-unavailable"
+
+
+async def test_api_docs_need_no_internet(client: httpx.AsyncClient) -> None:
+    for page in ("/docs", "/redoc"):
+        response = await client.get(page)
+        assert response.status_code == 200
+        assert "cdn." not in response.text
+        assert "fonts.googleapis" not in response.text
+    asset = await client.get("/static-offline-docs/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert len(asset.content) > 100_000
