@@ -54,6 +54,25 @@ def upgrade() -> None:
         $$
         """
     )
+    # The feed's order rests on transaction_id: never take it from the client of the insert.
+    op.execute(
+        """
+        CREATE FUNCTION events_stamp_transaction() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            NEW.transaction_id := pg_current_xact_id();
+            RETURN NEW;
+        END
+        $$
+        """
+    )
+    op.execute(
+        """
+        CREATE TRIGGER events_stamp_transaction
+        BEFORE INSERT ON events
+        FOR EACH ROW EXECUTE FUNCTION events_stamp_transaction()
+        """
+    )
     op.execute(
         """
         CREATE TRIGGER events_no_update_or_delete
@@ -68,9 +87,13 @@ def upgrade() -> None:
         FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change()
         """
     )
+    # ALWAYS: the triggers fire in replica mode too (session_replication_role = replica).
+    for trigger in ("events_stamp_transaction", "events_no_update_or_delete", "events_no_truncate"):
+        op.execute(f"ALTER TABLE events ENABLE ALWAYS TRIGGER {trigger}")
 
 
 def downgrade() -> None:
     # Dropping the table is the only way to remove events, and only by a deliberate downgrade.
     op.execute("DROP TABLE events")
     op.execute("DROP FUNCTION events_refuse_change()")
+    op.execute("DROP FUNCTION events_stamp_transaction()")

@@ -93,9 +93,11 @@ async def test_conflict_reports_the_actual_version(engine: AsyncEngine) -> None:
 
 async def test_a_stream_keeps_its_type(engine: AsyncEngine) -> None:
     await append(engine, "s", 0, "a")
-    with pytest.raises(StreamTypeMismatch):
-        async with engine.begin() as conn:
+    async with engine.begin() as conn:
+        with pytest.raises(StreamTypeMismatch):
             await EventStore(conn, REGISTRY).append("s", "other", 1, [Noted(text="b")])
+        # Refused by the statement itself, not only by the check after it: nothing was written.
+        assert await conn.scalar(text("SELECT count(*) FROM events")) == 1
 
 
 @pytest.mark.parametrize("expected", [0, 3])
@@ -246,6 +248,54 @@ async def test_events_cannot_be_changed_or_removed(engine: AsyncEngine, statemen
         async with engine.begin() as conn:
             await conn.execute(text(statement))
     assert await read_stream(engine, "s") == ["original"]
+
+
+async def test_immutability_holds_in_replica_mode_too(engine: AsyncEngine) -> None:
+    await append(engine, "s", 0, "original")
+    async with engine.connect() as conn:
+        await conn.execute(text("SET session_replication_role = replica"))
+        with pytest.raises(DBAPIError, match="events are immutable"):
+            await conn.execute(text("DELETE FROM events"))
+        await conn.rollback()
+        await conn.execute(text("RESET session_replication_role"))
+    assert await read_stream(engine, "s") == ["original"]
+
+
+async def test_an_insert_cannot_choose_its_transaction_id(engine: AsyncEngine) -> None:
+    """A forged low transaction id would sort an event behind every follower's cursor."""
+    await append(engine, "s", 0, "a")
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO events (transaction_id, event_id, stream_id, stream_type, version,"
+                " event_type, schema_version, data) VALUES ('5', :id, 't', 'note', 1, 'Noted', 1,"
+                ' \'{"text": "forged"}\')'
+            ),
+            {"id": uuid.uuid4()},
+        )
+    async with engine.connect() as conn:
+        ids = (
+            await conn.execute(text("SELECT transaction_id::text FROM events ORDER BY position"))
+        ).scalars()
+        assert all(int(xid) > 5 for xid in ids)
+        events = await EventStore(conn, REGISTRY).read_all()
+    assert [e.stream_id for e in events] == ["s", "t"]
+
+
+async def test_events_appended_in_a_savepoint_follow_their_transaction(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as a_conn, engine.connect() as reader_conn:
+        a_tx = await a_conn.begin()
+        await EventStore(a_conn, REGISTRY).append("a", "note", 0, [Noted(text="a1")])
+        await append(engine, "b", 0, "b")  # a later transaction commits first
+        async with a_conn.begin_nested():  # a savepoint gets its own subtransaction id
+            await EventStore(a_conn, REGISTRY).append("a", "note", 1, [Noted(text="a2")])
+        assert await EventStore(reader_conn, REGISTRY).read_all() == []
+        await reader_conn.rollback()
+        await a_tx.commit()
+        events = await EventStore(reader_conn, REGISTRY).read_all()
+    assert [e.event.text for e in events] == ["a1", "a2", "b"]  # type: ignore[attr-defined]
 
 
 async def test_a_hand_written_old_row_is_read_as_the_current_class(engine: AsyncEngine) -> None:
