@@ -1,19 +1,24 @@
 """Every time rule and policy choice of the registration process, in one place, with its source.
 
-Dates are calendar dates; a period runs from its start day up to but not including its end day
-(``start <= day < end``), so a 5-year registration decided on 2026-03-15 is in force through
-2031-03-14 and has ended on 2031-03-15. Adding years or months to the 29th-31st lands on the
-last day of a shorter month (``python-dateutil``'s ``relativedelta``).
+Dates are calendar days in Belgium. A registration is in force from ``valid_from`` through
+``valid_until`` (both days included): decided on 2026-03-15 for 5 years, it is in force through
+2031-03-14 and has expired on 2031-03-15. A deadline is the last day on which the thing may
+still happen; it is missed when the day after it has begun. "Within N months/years of D" ends on
+the day before D + N. Adding years or months to the 29th-31st lands on the last day of a
+shorter month (``python-dateutil``'s ``relativedelta``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
+
+BELGIUM = ZoneInfo("Europe/Brussels")
 
 # DOMAIN.md "Time rules"; brochure (seeds/000) "Audit voor een starter", "Opvolgingsaudit".
 REGISTRATION_YEARS = 5
@@ -24,39 +29,51 @@ CONDITIONAL_FOLLOW_UP_MIN_MONTHS = 6  # the report's follow-up deadline, after t
 CONDITIONAL_FOLLOW_UP_MAX_MONTHS = 12
 REACTION_MONTHS = 6  # after a failed audit, to react to the bureau
 
-
-def add_years(day: date, years: int) -> date:
-    return day + relativedelta(years=years)
+ONE_DAY = timedelta(days=1)
 
 
-def add_months(day: date, months: int) -> date:
-    return day + relativedelta(months=months)
+def today(now: datetime) -> date:
+    """The calendar day in Belgium at instant ``now`` (which must carry its time zone)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(BELGIUM).date()
 
 
-def registration_end(decision_date: date, *, starter: bool) -> date:
-    """The first day the registration is no longer in force, counted from the decision."""
-    return add_years(decision_date, STARTER_REGISTRATION_YEARS if starter else REGISTRATION_YEARS)
+def within_years(start: date, years: int) -> date:
+    """The last day within ``years`` of ``start``."""
+    return start + relativedelta(years=years) - ONE_DAY
+
+
+def within_months(start: date, months: int) -> date:
+    return start + relativedelta(months=months) - ONE_DAY
+
+
+def registration_valid_until(decision_date: date, *, starter: bool) -> date:
+    """The last day in force of a registration that runs from its decision date."""
+    years = STARTER_REGISTRATION_YEARS if starter else REGISTRATION_YEARS
+    return within_years(decision_date, years)
 
 
 def starter_follow_up_deadline(start_date: date) -> date:
-    """A starter's follow-up audit must pass before this day."""
-    return add_years(start_date, STARTER_FOLLOW_UP_WITHIN_YEARS)
+    """A starter's follow-up audit must pass within 2 years of the start date."""
+    return within_years(start_date, STARTER_FOLLOW_UP_WITHIN_YEARS)
 
 
-def starter_extended_end(end_date: date) -> date:
-    return add_years(end_date, STARTER_EXTENSION_YEARS)
+def starter_extended_valid_until(valid_until: date) -> date:
+    """After a passed starter follow-up: the original end date plus 3 years."""
+    return within_years(valid_until + ONE_DAY, STARTER_EXTENSION_YEARS)
 
 
 def follow_up_deadline_allowed(visit_date: date, deadline: date) -> bool:
     """A conditional pass sets its follow-up deadline 6 to 12 months after the audit visit."""
-    earliest = add_months(visit_date, CONDITIONAL_FOLLOW_UP_MIN_MONTHS)
-    latest = add_months(visit_date, CONDITIONAL_FOLLOW_UP_MAX_MONTHS)
+    earliest = visit_date + relativedelta(months=CONDITIONAL_FOLLOW_UP_MIN_MONTHS)
+    latest = visit_date + relativedelta(months=CONDITIONAL_FOLLOW_UP_MAX_MONTHS)
     return earliest <= deadline <= latest
 
 
 def reaction_deadline(report_date: date) -> date:
-    """After a failed audit the provider must react before this day, or be refused."""
-    return add_months(report_date, REACTION_MONTHS)
+    """After a failed audit the provider must react within 6 months, or be refused."""
+    return within_months(report_date, REACTION_MONTHS)
 
 
 class StarterRule(StrEnum):
@@ -74,7 +91,7 @@ class StarterCriteria:
     rule: StarterRule = StarterRule.BOTH
 
     def is_starter(self, activity_start: date, dossiers: int, on: date) -> bool:
-        recent = on < add_years(activity_start, self.max_years_active)
+        recent = on <= within_years(activity_start, self.max_years_active)
         few = dossiers < self.max_dossiers
         return (recent and few) if self.rule is StarterRule.BOTH else (recent or few)
 

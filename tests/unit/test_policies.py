@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,25 +10,33 @@ from app.domain.policies import (
     follow_up_deadline_allowed,
     hourly_rate_on,
     reaction_deadline,
-    registration_end,
-    starter_extended_end,
+    registration_valid_until,
+    starter_extended_valid_until,
     starter_follow_up_deadline,
+    today,
 )
 
 
-def test_a_registration_runs_five_years_from_the_decision() -> None:
-    assert registration_end(date(2026, 3, 15), starter=False) == date(2031, 3, 15)
+def test_a_registration_is_in_force_five_years_from_the_decision() -> None:
+    assert registration_valid_until(date(2026, 3, 15), starter=False) == date(2031, 3, 14)
 
 
 def test_a_starter_registration_runs_two_years_and_a_follow_up_adds_three() -> None:
-    end = registration_end(date(2026, 3, 15), starter=True)
-    assert end == date(2028, 3, 15)
-    assert starter_follow_up_deadline(date(2026, 3, 15)) == date(2028, 3, 15)
-    assert starter_extended_end(end) == date(2031, 3, 15)
+    until = registration_valid_until(date(2026, 3, 15), starter=True)
+    assert until == date(2028, 3, 14)
+    assert starter_follow_up_deadline(date(2026, 3, 15)) == date(2028, 3, 14)
+    assert starter_extended_valid_until(until) == date(2031, 3, 14)
 
 
-def test_a_leap_day_decision_ends_on_the_last_day_of_february() -> None:
-    assert registration_end(date(2024, 2, 29), starter=False) == date(2029, 2, 28)
+def test_a_leap_day_decision_runs_through_the_end_of_february() -> None:
+    assert registration_valid_until(date(2024, 2, 29), starter=False) == date(2029, 2, 27)
+
+
+def test_the_day_is_the_belgian_calendar_day() -> None:
+    assert today(datetime(2026, 6, 30, 22, 30, tzinfo=UTC)) == date(2026, 7, 1)  # CEST
+    assert today(datetime(2026, 12, 31, 22, 59, tzinfo=UTC)) == date(2026, 12, 31)  # CET
+    with pytest.raises(ValueError, match="timezone-aware"):
+        today(datetime(2026, 1, 1))
 
 
 @pytest.mark.parametrize(
@@ -47,7 +55,8 @@ def test_conditional_follow_up_deadline_is_six_to_twelve_months(
 
 
 def test_a_failed_audit_leaves_six_months_to_react() -> None:
-    assert reaction_deadline(date(2026, 8, 31)) == date(2027, 2, 28)
+    assert reaction_deadline(date(2026, 3, 10)) == date(2026, 9, 9)
+    assert reaction_deadline(date(2026, 8, 31)) == date(2027, 2, 27)
 
 
 @pytest.mark.parametrize(
