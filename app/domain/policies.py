@@ -122,3 +122,18 @@ def audit_cost_estimate(
 ) -> Decimal:
     cost = planned_hours * hourly_rate_on(audit_date, rates)
     return cost.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # euro cents, as invoiced
+
+
+# DOMAIN.md "What the public search module offers": themes eligible since 1 January 2023.
+ELIGIBLE_THEMES: frozenset[str] = frozenset(
+    {
+        "bedrijfsstrategie",
+        "beroepsspecifieke competenties",
+        "digitalisering",
+        "duurzaamheid",
+        "financiële geletterdheid",
+        "innovatie",
+        "internationalisering",
+        "personeelsmanagement",
+    }
+)

@@ -1,0 +1,52 @@
+"""The domain's refusals, each with a stable code that the API returns as the problem's code."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from app.errors import ErrorKind, KmopError
+
+
+class DomainError(KmopError):
+    """A command that the rules refuse in the current state (409 unless said otherwise)."""
+
+    kind: ClassVar[ErrorKind] = ErrorKind.CONFLICT
+    title: ClassVar[str] = "The rules of the registration process refuse this"
+
+
+class InvalidCommand(DomainError):
+    """The command's own data breaks a rule, whatever the state (422)."""
+
+    code = "invalid-command"
+    kind = ErrorKind.INVALID
+    title = "The request breaks a rule of the registration process"
+
+
+def _error(code: str, base: type[DomainError] = DomainError) -> type[DomainError]:
+    return type(code.title().replace("-", ""), (base,), {"code": code, "__module__": __name__})
+
+
+ApplicationAlreadyOpen = _error("application-already-open")
+UnitAlreadyRegistered = _error("unit-already-registered")
+NotRegistered = _error("not-registered")
+ApplicantIsAuditBureau = _error("applicant-is-audit-bureau")
+NotAStarter = _error("not-a-starter", InvalidCommand)
+NoOpenApplication = _error("no-open-application")
+SwornDeclarationMissing = _error("sworn-declaration-missing")
+SwornDeclarationAlreadyReceived = _error("sworn-declaration-already-received")
+BureauNotAppointed = _error("bureau-not-appointed")
+AuditAlreadyAssigned = _error("audit-already-assigned")
+NoAuditAssigned = _error("no-audit-assigned")
+AuditNotAssignedToBureau = _error("audit-not-assigned-to-bureau")
+AuditNotPlanned = _error("audit-not-planned")
+ReportNotExpected = _error("report-not-expected")
+ReportInconsistent = _error("report-inconsistent", InvalidCommand)
+DecisionWithoutReport = _error("decision-without-report")
+DecisionContradictsReport = _error("decision-contradicts-report")
+NoFailedAudit = _error("no-failed-audit")
+ReactionTooLate = _error("reaction-too-late")
+FollowUpAfterDeadline = _error("follow-up-after-deadline")
+NoFollowUpDue = _error("no-follow-up-due")
+BureauAlreadyAppointed = _error("bureau-already-appointed")
+BureauUnknown = _error("bureau-unknown")
+RatingAlreadyRecorded = _error("rating-already-recorded")

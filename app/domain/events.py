@@ -1,0 +1,281 @@
+"""The events of the registration process: the vocabulary of DOMAIN.md, "The process, as events".
+
+Three kinds of streams:
+
+* a **registration unit** (enterprise number + optional department + service type) carries its
+  applications, audits, reports, decisions, follow-ups, expiry, renewals and stops;
+* an **audit bureau** carries its appointment;
+* a **rating** carries one client's rating of a provider, under the rating's own reference, so
+  the same rating can never be counted twice.
+
+Events record the facts as decided, dates included (a registration's validity is computed once,
+by the policy in force, and stored in ``RegistrationGranted``), so replaying them never depends
+on today's policies.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.event import DomainEvent
+from app.domain.identifiers import ServiceType
+from app.domain.norm import AuditType, Certificate, ProfessionalBody, Requirement
+
+
+class Track(StrEnum):
+    """The audit track an application asks for."""
+
+    BASIC = "basic"
+    STARTER = "starter"
+    RENEWAL = "renewal"
+
+
+class AuditResult(StrEnum):
+    PASSED = "passed"  # geslaagd
+    CONDITIONALLY_PASSED = "conditionally-passed"  # voorwaardelijk geslaagd
+    FAILED = "failed"  # niet geslaagd
+
+
+class Score(StrEnum):
+    """An indicator's score: beperkt, gedeeltelijk, toereikend, volkomen."""
+
+    B = "B"
+    G = "G"
+    T = "T"
+    V = "V"
+
+
+class RegistrationKind(StrEnum):
+    FULL = "full"
+    CONDITIONAL = "conditional"
+    STARTER = "starter"
+
+
+class Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CertificateHeld(Value):
+    certificate: Certificate
+    valid_until: date
+
+
+class IndicatorScore(Value):
+    """Both scores of one audited indicator.
+
+    ``conformity`` is *overeenstemming* (a described way of working exists);
+    ``demonstrability`` is *aantoonbaarheid* (it is applied in practice).
+    """
+
+    indicator: str
+    conformity: Score
+    demonstrability: Score
+
+
+class Verdict(Value):
+    """The certification committee's verdict on one audited requirement."""
+
+    requirement: Requirement
+    met: bool
+
+
+# --- registration unit -------------------------------------------------------------------
+
+
+class ApplicationSubmitted(DomainEvent):
+    event_type: ClassVar[str] = "ApplicationSubmitted"
+    application_id: str
+    enterprise_number: str
+    department: str | None = None
+    service_type: ServiceType
+    provider_name: str
+    bank_account: str
+    activities: str
+    themes: tuple[str, ...]
+    track: Track
+    certificates: tuple[CertificateHeld, ...] = ()
+    professional_body: ProfessionalBody | None = None
+    activity_started_on: date | None = None  # starter track: when the activity began
+    dossiers: int | None = None  # starter track: kmo-portefeuille dossiers so far
+    submitted_on: date
+
+
+class SwornDeclarationReceived(DomainEvent):
+    """The agency received the signed *verklaring op eer*."""
+
+    event_type: ClassVar[str] = "SwornDeclarationReceived"
+    application_id: str
+    received_on: date
+
+
+class AuditBureauChosen(DomainEvent):
+    """The provider asked an appointed bureau for an audit; it is assigned to that bureau."""
+
+    event_type: ClassVar[str] = "AuditBureauChosen"
+    audit_id: str
+    bureau_id: str
+    audit_type: AuditType
+    chosen_on: date
+
+
+class AuditPlanned(DomainEvent):
+    """The bureau accepted the audit and planned the visit; cost = hours x the rate in force."""
+
+    event_type: ClassVar[str] = "AuditPlanned"
+    audit_id: str
+    bureau_id: str
+    visit_date: date
+    planned_hours: Decimal
+    hourly_rate: Decimal
+    cost_estimate: Decimal
+
+
+class AuditReportSubmitted(DomainEvent):
+    event_type: ClassVar[str] = "AuditReportSubmitted"
+    audit_id: str
+    report_id: str
+    bureau_id: str
+    audit_type: AuditType
+    norm_version: str
+    visit_date: date
+    scores: tuple[IndicatorScore, ...]
+    verdicts: tuple[Verdict, ...]
+    result: AuditResult
+    follow_up_deadline: date | None = None  # conditional pass only
+    reaction_deadline: date | None = None  # failed only: the provider's last day to react
+    submitted_on: date
+
+
+class FailedAuditReactedTo(DomainEvent):
+    """The provider reacted to a failed audit in time; the bureau may report again."""
+
+    event_type: ClassVar[str] = "FailedAuditReactedTo"
+    audit_id: str
+    reacted_on: date
+    reaction: str
+
+
+class ApplicationRefusedForNoReaction(DomainEvent):
+    event_type: ClassVar[str] = "ApplicationRefusedForNoReaction"
+    application_id: str
+    reaction_deadline: date
+    refused_on: date
+
+
+class RegistrationGranted(DomainEvent):
+    """The minister's positive decision, recorded by the agency."""
+
+    event_type: ClassVar[str] = "RegistrationGranted"
+    application_id: str
+    decision_date: date
+    kind: RegistrationKind
+    valid_from: date
+    valid_until: date
+    follow_up_deadline: date | None = None  # conditional and starter registrations
+    renewal: bool = False
+
+
+class ApplicationRefused(DomainEvent):
+    """The minister's negative decision, recorded by the agency."""
+
+    event_type: ClassVar[str] = "ApplicationRefused"
+    application_id: str
+    decision_date: date
+    reason: str | None = None
+
+
+class FollowUpPassed(DomainEvent):
+    """A conditional registration becomes unconditional; a starter's is extended by 3 years."""
+
+    event_type: ClassVar[str] = "FollowUpPassed"
+    audit_id: str
+    passed_on: date
+    kind: RegistrationKind  # what the registration is now: always FULL
+    valid_until: date
+
+
+class FollowUpFailed(DomainEvent):
+    """The follow-up audit failed: the registration ends."""
+
+    event_type: ClassVar[str] = "FollowUpFailed"
+    audit_id: str
+    failed_on: date
+
+
+class FollowUpMissed(DomainEvent):
+    """No follow-up audit passed by the deadline: the registration ends."""
+
+    event_type: ClassVar[str] = "FollowUpMissed"
+    deadline: date
+    missed_on: date
+
+
+class RegistrationExpired(DomainEvent):
+    event_type: ClassVar[str] = "RegistrationExpired"
+    valid_until: date
+    expired_on: date
+
+
+class RegistrationStopped(DomainEvent):
+    """The agency stopped the registration, e.g. after misuse was found."""
+
+    event_type: ClassVar[str] = "RegistrationStopped"
+    reason: str
+    stopped_on: date
+
+
+# --- audit bureau ------------------------------------------------------------------------
+
+
+class AuditBureauAppointed(DomainEvent):
+    event_type: ClassVar[str] = "AuditBureauAppointed"
+    bureau_id: str
+    name: str
+    enterprise_number: str
+    appointed_from: date
+    appointed_until: date | None = None
+    contact: str | None = None
+
+
+class AuditBureauAppointmentEnded(DomainEvent):
+    event_type: ClassVar[str] = "AuditBureauAppointmentEnded"
+    bureau_id: str
+    last_day: date
+
+
+# --- rating ------------------------------------------------------------------------------
+
+
+class RatingRecorded(DomainEvent):
+    event_type: ClassVar[str] = "RatingRecorded"
+    reference: str
+    provider_enterprise_number: str
+    client_enterprise_number: str
+    score: int = Field(ge=1, le=5)
+    rated_on: date
+
+
+UNIT_EVENTS: tuple[type[DomainEvent], ...] = (
+    ApplicationSubmitted,
+    SwornDeclarationReceived,
+    AuditBureauChosen,
+    AuditPlanned,
+    AuditReportSubmitted,
+    FailedAuditReactedTo,
+    ApplicationRefusedForNoReaction,
+    RegistrationGranted,
+    ApplicationRefused,
+    FollowUpPassed,
+    FollowUpFailed,
+    FollowUpMissed,
+    RegistrationExpired,
+    RegistrationStopped,
+)
+BUREAU_EVENTS: tuple[type[DomainEvent], ...] = (AuditBureauAppointed, AuditBureauAppointmentEnded)
+RATING_EVENTS: tuple[type[DomainEvent], ...] = (RatingRecorded,)
+ALL_EVENTS = UNIT_EVENTS + BUREAU_EVENTS + RATING_EVENTS

@@ -1,0 +1,54 @@
+"""Ratings of a provider by its client enterprises (1 to 5), each counted once by reference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.domain.errors import InvalidCommand, RatingAlreadyRecorded
+from app.domain.event import DomainEvent
+from app.domain.events import RatingRecorded
+from app.domain.identifiers import EnterpriseNumber
+from app.domain.policies import today
+
+MIN_SCORE, MAX_SCORE = 1, 5
+
+
+@dataclass(frozen=True, slots=True)
+class RatingState:
+    recorded: bool = False
+
+
+def evolve_rating(state: RatingState, event: DomainEvent) -> RatingState:
+    return RatingState(recorded=True) if isinstance(event, RatingRecorded) else state
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRating:
+    reference: str
+    provider: EnterpriseNumber
+    client: EnterpriseNumber
+    score: int
+    rated_on: date | None = None
+
+
+def decide_rating(
+    command: RecordRating, state: RatingState, now: datetime
+) -> Sequence[DomainEvent]:
+    if state.recorded:
+        raise RatingAlreadyRecorded(f"rating {command.reference!r} is already recorded")
+    if not MIN_SCORE <= command.score <= MAX_SCORE:
+        raise InvalidCommand(f"a rating is {MIN_SCORE} to {MAX_SCORE}, not {command.score}")
+    rated_on = command.rated_on or today(now)
+    if rated_on > today(now):
+        raise InvalidCommand("a rating cannot be dated in the future")
+    return [
+        RatingRecorded(
+            reference=command.reference,
+            provider_enterprise_number=str(command.provider),
+            client_enterprise_number=str(command.client),
+            score=command.score,
+            rated_on=rated_on,
+        )
+    ]
