@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -17,6 +20,7 @@ cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 log = logging.getLogger("kmop")
 
 EMBEDDED_DATABASE = "kmop"
+T = TypeVar("T")
 
 
 @contextmanager
@@ -66,6 +70,73 @@ def serve(
         # uvicorn re-raises Ctrl-C after its graceful shutdown; then the database stops too.
         with suppress(KeyboardInterrupt):
             uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+deadlines_cli = typer.Typer(no_args_is_help=True, help="The deadline job.")
+projections_cli = typer.Typer(no_args_is_help=True, help="Derived tables.")
+cli.add_typer(deadlines_cli, name="deadlines")
+cli.add_typer(projections_cli, name="projections")
+
+
+def _run_with_service(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from app.services.factory import make_service
+
+    async def go(url: str) -> T:
+        engine = db.make_engine(url, pool_size=2, max_overflow=0)
+        try:
+            async with engine.connect() as conn:
+                revision = await db.current_revision(conn)
+            if revision != db.migration_head():
+                typer.echo(
+                    f"The database is at migration {revision}, not {db.migration_head()}: "
+                    "run `kmop migrate` first.",
+                    err=True,
+                )
+                raise typer.Exit(1)
+            return await work(make_service(engine, settings))
+        finally:
+            await engine.dispose()
+
+    with database(settings) as url:
+        return asyncio.run(go(url))
+
+
+@deadlines_cli.command("run")
+def deadlines_run(
+    now: Annotated[
+        datetime | None,
+        typer.Option(
+            help="The instant to judge deadlines at (ISO 8601, default: now). Naive times are UTC.",
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"],
+        ),
+    ] = None,
+) -> None:
+    """Write the events of every deadline passed at NOW (idempotent)."""
+    from app.services.deadlines import run_deadlines
+
+    at = None if now is None else (now if now.tzinfo else now.replace(tzinfo=UTC))
+    result = _run_with_service(get_settings(), lambda service: run_deadlines(service, at))
+    typer.echo(json.dumps(result.as_dict(), indent=2))
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild() -> None:
+    """Rebuild every projection from the events (readers keep the old rows until it commits)."""
+    from sqlalchemy import text
+
+    from app.events.rebuild import rebuild_projections
+
+    async def work(service: Any) -> Any:
+        async with service.engine.connect() as conn:
+            total = int(await conn.scalar(text("SELECT count(*) FROM events")) or 0)
+        with typer.progressbar(length=total, label="Replaying events") as bar:
+            return await rebuild_projections(service.engine, service.projector, progress=bar.update)
+
+    report = _run_with_service(get_settings(), work)
+    typer.echo(
+        f"Rebuilt from {report.events} events ({report.units} units) in {report.seconds:.1f} s: "
+        f"{report.events_per_second:,.0f} events/s"
+    )
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ class ErrorKind(StrEnum):
     INVALID = "invalid"  # the input breaks a rule: 422
     NOT_FOUND = "not-found"  # 404
     CONFLICT = "conflict"  # the state moved on or forbids it: 409
+    PRECONDITION_FAILED = "precondition-failed"  # If-Match no longer matches: 412
     UNAVAILABLE = "unavailable"  # a dependency is down or not ready: 503
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -13,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import __doc__ as summary
 from app.api import health, problems
 from app.db import make_engine
+from app.services.clock import Clock
+from app.services.deadlines import run_periodically
+from app.services.factory import make_service
 from app.settings import Settings, get_settings
 
 API_VERSION = "0.1.0"
@@ -23,7 +27,12 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -37,9 +46,19 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
             )
+            app.state.service = make_service(app.state.engine, settings, clock)
+        job = None
+        if settings.deadline_interval_seconds > 0 and settings.environment != "test":
+            job = asyncio.create_task(
+                run_periodically(app.state.service, settings.deadline_interval_seconds)
+            )
         try:
             yield
         finally:
+            if job is not None:
+                job.cancel()
+                with suppress(asyncio.CancelledError):
+                    await job
             if owned:
                 await app.state.engine.dispose()
 
@@ -56,6 +75,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     if engine is not None:
         app.state.engine = engine
+        app.state.service = make_service(engine, settings, clock)
     problems.install(app)
     app.include_router(health.router)
     return app

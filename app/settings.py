@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.domain.policies import StarterCriteria, StarterRule
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KMOP_", env_file=".env", extra="ignore")
@@ -24,6 +26,15 @@ class Settings(BaseSettings):
     port: int = 8000
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    registration_number_base: int = Field(
+        default=1, ge=1, le=999_999, description="Serial of the first DV.O/DV.A number."
+    )
+    deadline_interval_seconds: float = Field(
+        default=3600, ge=0, description="How often the service runs the deadline job; 0: never."
+    )
+    starter_max_years_active: int = 3
+    starter_max_dossiers: int = 20
+    starter_rule: Literal["and", "or"] = "and"
 
     @field_validator("database_url")
     @classmethod
@@ -31,6 +42,13 @@ class Settings(BaseSettings):
         if not value:
             return None
         return normalize_database_url(value)
+
+    def starter_criteria(self) -> StarterCriteria:
+        return StarterCriteria(
+            max_years_active=self.starter_max_years_active,
+            max_dossiers=self.starter_max_dossiers,
+            rule=StarterRule(self.starter_rule),
+        )
 
 
 def normalize_database_url(url: str) -> str:

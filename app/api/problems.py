@@ -28,6 +28,7 @@ STATUS_BY_KIND = {
     ErrorKind.INVALID: 422,
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
+    ErrorKind.PRECONDITION_FAILED: 412,
     ErrorKind.UNAVAILABLE: 503,
 }
 

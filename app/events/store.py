@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -74,25 +74,24 @@ _READ_STREAM = text(
     """
 )
 
-_READ_ALL_FROM_START = text(
-    f"""
-    SELECT {_COLUMNS} FROM events
-    WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY transaction_id, position
-    LIMIT :limit
-    """
-)
+_HORIZON = "transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
+_AFTER = """(transaction_id, position) > (SELECT transaction_id, position FROM events
+                                       WHERE position = :after)"""
 
-_READ_ALL_AFTER = text(
-    f"""
-    SELECT {_COLUMNS} FROM events
-    WHERE (transaction_id, position) > (SELECT transaction_id, position FROM events
-                                        WHERE position = :after)
-      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY transaction_id, position
-    LIMIT :limit
-    """
-)
+
+def _read_all_sql(*conditions: str) -> TextClause:
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    return text(
+        f"SELECT {_COLUMNS} FROM events {where} ORDER BY transaction_id, position LIMIT :limit"
+    )
+
+
+_READ_ALL = {
+    (False, True): _read_all_sql(_HORIZON),
+    (True, True): _read_all_sql(_AFTER, _HORIZON),
+    (False, False): _read_all_sql(),
+    (True, False): _read_all_sql(_AFTER),
+}
 
 _POSITION_EXISTS = text("SELECT 1 FROM events WHERE position = :after")
 
@@ -179,20 +178,23 @@ class EventStore:
         )
         return [self._recorded(row) for row in result]
 
-    async def read_all(self, *, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+    async def read_all(
+        self, *, after: int = 0, limit: int = 1000, horizon: bool = True
+    ) -> list[RecordedEvent]:
         """Up to ``limit`` events that follow the event at position ``after`` in the global order.
 
         The global order is (transaction_id, position): the same for every reader, and only
         events whose transaction finished before any still running one are returned. A reader
         that passes the position of the last event it received never misses nor repeats one.
         ``after=0`` starts at the beginning. Call it outside a transaction that has written.
+
+        ``horizon=False`` also returns committed events above the horizon: only for a caller
+        that has stopped every writer first (a projection rebuild), else it may skip events.
         """
         if limit < 1:
             raise ValueError("limit must be >= 1")
-        if after == 0:
-            result = await self._conn.execute(_READ_ALL_FROM_START, {"limit": limit})
-        else:
-            result = await self._conn.execute(_READ_ALL_AFTER, {"after": after, "limit": limit})
+        statement = _READ_ALL[(after != 0, horizon)]
+        result = await self._conn.execute(statement, {"after": after, "limit": limit})
         rows = result.all()
         if (
             not rows

@@ -1,0 +1,21 @@
+"""Build the service layer from settings: one place for the API, the CLI and the tests."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.events.projections import Projector
+from app.services.clock import Clock
+from app.services.registrations import RegistrationService
+from app.settings import Settings
+
+
+def make_service(
+    engine: AsyncEngine, settings: Settings, clock: Clock | None = None
+) -> RegistrationService:
+    return RegistrationService(
+        engine,
+        clock=clock,
+        projector=Projector(number_base=settings.registration_number_base),
+        starter_criteria=settings.starter_criteria(),
+    )

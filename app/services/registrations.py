@@ -1,0 +1,269 @@
+"""Running commands and answering queries about registration units, bureaus and ratings.
+
+Every command goes the same way, whoever sends it (API, CLI, deadline job): in one transaction,
+read the stream, fold it, decide, append at the version read, fold the new events and project
+them. A conflict with a concurrent writer re-runs the whole command on the new state (the
+rules decide again), unless the caller pinned the version it saw (``expected_version``, the
+HTTP ``If-Match``): then it fails with ``StaleVersion``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.domain.bureaus import BureauCommand, BureauState, decide_bureau, evolve_bureau
+from app.domain.decider import Command, Context, RecordDecision, SubmitApplication, decide
+from app.domain.event import DomainEvent
+from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria
+from app.domain.ratings import RatingState, RecordRating, decide_rating, evolve_rating
+from app.domain.registration import UnitState, evolve
+from app.errors import ErrorKind, KmopError
+from app.events import ConcurrencyConflict, EventMetadata, EventRegistry, EventStore
+from app.events.catalog import (
+    BUREAU_STREAM,
+    RATING_STREAM,
+    REGISTRY,
+    UNIT_STREAM,
+    bureau_stream_id,
+    rating_stream_id,
+    unit_stream_id,
+)
+from app.events.projections import NUMBERING_LOCK, Projected, Projector
+from app.services.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+
+
+class StaleVersion(KmopError):
+    code = "version-mismatch"
+    kind = ErrorKind.PRECONDITION_FAILED
+    title = "The resource changed since you read it"
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(
+            f"you sent version {expected}, the resource is at version {actual}; read it again",
+            expected_version=expected,
+            actual_version=actual,
+        )
+
+
+class UnknownResource(KmopError):
+    code = "not-found"
+    kind = ErrorKind.NOT_FOUND
+    title = "Not found"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[S]):
+    """What a command did: the stream's version and state after it, and the new events."""
+
+    stream_id: str
+    version: int
+    state: S
+    events: tuple[DomainEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream(Generic[S]):
+    stream_id: str
+    stream_type: str
+    initial: S
+    evolve: Callable[[S, DomainEvent], S]
+    unit_key: str | None = None  # registration units are also projected row by row
+
+
+class RegistrationService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Clock | None = None,
+        projector: Projector | None = None,
+        registry: EventRegistry = REGISTRY,
+        starter_criteria: StarterCriteria | None = None,
+        hourly_rates: tuple[HourlyRate, ...] = HOURLY_RATES,
+        attempts: int = 5,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.projector = projector or Projector()
+        self.registry = registry
+        self.starter_criteria = starter_criteria or StarterCriteria()
+        self.hourly_rates = hourly_rates
+        self.attempts = attempts
+
+    # --- commands -------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        unit_key: str,
+        command: Command,
+        metadata: EventMetadata | None = None,
+        *,
+        expected_version: int | None = None,
+        now: datetime | None = None,
+    ) -> Outcome[UnitState]:
+        if isinstance(command, SubmitApplication) and command.unit.key != unit_key:
+            raise ValueError("the command's unit is not the stream's unit")
+        stream = _Stream(unit_stream_id(unit_key), UNIT_STREAM, UnitState(), evolve, unit_key)
+
+        async def decide_unit(
+            conn: AsyncConnection, state: UnitState, at: datetime
+        ) -> Sequence[DomainEvent]:
+            return decide(command, state, at, await self._context(conn))
+
+        return await self._run(
+            stream,
+            decide_unit,
+            metadata,
+            expected_version=expected_version,
+            now=now,
+            numbering=isinstance(command, RecordDecision),
+        )
+
+    async def execute_bureau(
+        self, command: BureauCommand, metadata: EventMetadata | None = None
+    ) -> Outcome[BureauState]:
+        stream = _Stream(
+            bureau_stream_id(command.bureau_id), BUREAU_STREAM, BureauState(), evolve_bureau
+        )
+
+        async def decide_(
+            conn: AsyncConnection, state: BureauState, at: datetime
+        ) -> Sequence[DomainEvent]:
+            return decide_bureau(command, state, at)
+
+        return await self._run(stream, decide_, metadata)
+
+    async def record_rating(
+        self, command: RecordRating, metadata: EventMetadata | None = None
+    ) -> Outcome[RatingState]:
+        stream = _Stream(
+            rating_stream_id(command.reference), RATING_STREAM, RatingState(), evolve_rating
+        )
+
+        async def decide_(
+            conn: AsyncConnection, state: RatingState, at: datetime
+        ) -> Sequence[DomainEvent]:
+            return decide_rating(command, state, at)
+
+        return await self._run(stream, decide_, metadata)
+
+    async def _run(
+        self,
+        stream: _Stream[S],
+        decide_: Callable[[AsyncConnection, S, datetime], Any],
+        metadata: EventMetadata | None,
+        *,
+        expected_version: int | None = None,
+        now: datetime | None = None,
+        numbering: bool = False,
+    ) -> Outcome[S]:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await self._attempt(
+                    stream, decide_, metadata, expected_version, now, numbering
+                )
+            except ConcurrencyConflict as conflict:
+                if expected_version is not None:
+                    raise StaleVersion(expected_version, conflict.actual_version or -1) from None
+                if attempt == self.attempts:
+                    raise
+                log.info("conflict on %s, deciding again (%d)", stream.stream_id, attempt)
+        raise AssertionError("unreachable")
+
+    async def _attempt(
+        self,
+        stream: _Stream[S],
+        decide_: Callable[[AsyncConnection, S, datetime], Any],
+        metadata: EventMetadata | None,
+        expected_version: int | None,
+        now: datetime | None,
+        numbering: bool,
+    ) -> Outcome[S]:
+        at = now or self.clock.now()
+        async with self.engine.connect() as conn, conn.begin():
+            if numbering:  # before any write: see app/events/projections.py
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NUMBERING_LOCK})
+            store = EventStore(conn, self.registry)
+            recorded = await store.read_stream(stream.stream_id)
+            state = stream.initial
+            for item in recorded:
+                state = stream.evolve(state, item.event)
+            version = len(recorded)
+            if expected_version is not None and expected_version != version:
+                raise StaleVersion(expected_version, version)
+            events: Sequence[DomainEvent] = await decide_(conn, state, at)
+            if events:
+                await store.append(
+                    stream.stream_id, stream.stream_type, version, events, metadata, recorded_at=at
+                )
+                for offset, event in enumerate(events, start=1):
+                    state = stream.evolve(state, event)
+                    unit = (stream.unit_key, state) if stream.unit_key else None
+                    projected = Projected(stream.stream_id, version + offset, event, at)
+                    await self.projector.apply(conn, projected, unit)  # type: ignore[arg-type]
+        return Outcome(stream.stream_id, version + len(events), state, tuple(events))
+
+    async def _context(self, conn: AsyncConnection) -> Context:
+        rows = await conn.execute(
+            text(
+                "SELECT bureau_id, name, enterprise_number, appointed_from, appointed_until"
+                " FROM bureaus"
+            )
+        )
+        bureaus = {
+            row.bureau_id: BureauState(
+                bureau_id=row.bureau_id,
+                name=row.name,
+                enterprise_number=row.enterprise_number,
+                appointed_from=row.appointed_from,
+                appointed_until=row.appointed_until,
+            )
+            for row in rows
+        }
+        return Context(
+            bureaus=bureaus,
+            starter_criteria=self.starter_criteria,
+            hourly_rates=self.hourly_rates,
+        )
+
+    # --- queries --------------------------------------------------------------------------
+
+    async def unit_state(
+        self, unit_key: str, *, as_of: datetime | None = None
+    ) -> tuple[UnitState, int]:
+        """The unit's state, now or as of a past instant: the fold of the events recorded
+        up to then. Returns the state and the stream version it reflects."""
+        async with self.engine.connect() as conn:
+            recorded = await EventStore(conn, self.registry).read_stream(
+                unit_stream_id(unit_key), as_of=as_of
+            )
+        state = UnitState()
+        for item in recorded:
+            state = evolve(state, item.event)
+        return state, len(recorded)
+
+    async def unit_key_of_application(self, application_id: str) -> str:
+        return await self._lookup(
+            "SELECT unit_key FROM applications WHERE application_id = :id", application_id
+        )
+
+    async def unit_key_of_audit(self, audit_id: str) -> str:
+        return await self._lookup("SELECT unit_key FROM audits WHERE audit_id = :id", audit_id)
+
+    async def _lookup(self, sql: str, key: str) -> str:
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(text(sql), {"id": key})
+        if found is None:
+            raise UnknownResource(f"{key!r} does not exist")
+        return str(found)
