@@ -48,9 +48,10 @@ class StaleVersion(KmopError):
     kind = ErrorKind.PRECONDITION_FAILED
     title = "The resource changed since you read it"
 
-    def __init__(self, expected: int, actual: int) -> None:
+    def __init__(self, expected: int, actual: int | None) -> None:
+        at = "another version" if actual is None else f"version {actual}"
         super().__init__(
-            f"you sent version {expected}, the resource is at version {actual}; read it again",
+            f"you sent version {expected}, the resource is at {at}; read it again",
             expected_version=expected,
             actual_version=actual,
         )
@@ -175,7 +176,7 @@ class RegistrationService:
                 )
             except ConcurrencyConflict as conflict:
                 if expected_version is not None:
-                    raise StaleVersion(expected_version, conflict.actual_version or -1) from None
+                    raise StaleVersion(expected_version, conflict.actual_version) from None
                 if attempt == self.attempts:
                     raise
                 log.info("conflict on %s, deciding again (%d)", stream.stream_id, attempt)
