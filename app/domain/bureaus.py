@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from app.domain.errors import BureauAlreadyAppointed, BureauUnknown, InvalidCommand
 from app.domain.event import DomainEvent
@@ -20,8 +20,13 @@ class BureauState:
     enterprise_number: str | None = None
     appointed_from: date | None = None
     appointed_until: date | None = None  # last day; None: open-ended
+    # (first day, last day) of appointments before the current one: a reappointed bureau was
+    # appointed on the days of those too, e.g. on the visit date of an audit it reports later
+    earlier: tuple[tuple[date, date], ...] = ()
 
     def appointed_on(self, day: date) -> bool:
+        if any(start <= day <= last for start, last in self.earlier):
+            return True
         if self.appointed_from is None or day < self.appointed_from:
             return False
         return self.appointed_until is None or day <= self.appointed_until
@@ -30,12 +35,17 @@ class BureauState:
 def evolve_bureau(state: BureauState, event: DomainEvent) -> BureauState:
     match event:
         case AuditBureauAppointed():
+            earlier = state.earlier
+            if state.appointed_from is not None:
+                last = state.appointed_until or event.appointed_from - timedelta(days=1)
+                earlier = (*earlier, (state.appointed_from, last))
             return BureauState(
                 bureau_id=event.bureau_id,
                 name=event.name,
                 enterprise_number=event.enterprise_number,
                 appointed_from=event.appointed_from,
                 appointed_until=event.appointed_until,
+                earlier=earlier,
             )
         case AuditBureauAppointmentEnded():
             return replace(state, appointed_until=event.last_day)

@@ -499,6 +499,11 @@ def _decision(command: RecordDecision, state: UnitState, day: date) -> list[Doma
         ]
     if report.result is AuditResult.FAILED:
         raise errors.DecisionContradictsReport("the audit failed: registration cannot be granted")
+    if application.track is Track.RENEWAL and not state.in_force:
+        raise errors.NotRegistered(
+            "the registration this renewal was for is no longer in force (stopped or expired): "
+            "refuse the renewal; the provider applies anew"
+        )
     starter = report.audit_type is AuditType.STARTER
     if report.result is AuditResult.CONDITIONALLY_PASSED:
         kind, follow_up = RegistrationKind.CONDITIONAL, report.follow_up_deadline

@@ -216,22 +216,16 @@ class RegistrationService:
         return Outcome(stream.stream_id, version + len(events), state, tuple(events))
 
     async def _context(self, conn: AsyncConnection) -> Context:
-        rows = await conn.execute(
-            text(
-                "SELECT bureau_id, name, enterprise_number, appointed_from, appointed_until"
-                " FROM bureaus"
-            )
+        """What the decider needs from elsewhere: the bureaus, folded from their own streams
+        (every appointment period counts), and the settings."""
+        ids = (await conn.execute(text("SELECT bureau_id FROM bureaus"))).scalars().all()
+        recorded = await EventStore(conn, self.registry).read_streams(
+            [bureau_stream_id(bureau_id) for bureau_id in ids]
         )
-        bureaus = {
-            row.bureau_id: BureauState(
-                bureau_id=row.bureau_id,
-                name=row.name,
-                enterprise_number=row.enterprise_number,
-                appointed_from=row.appointed_from,
-                appointed_until=row.appointed_until,
-            )
-            for row in rows
-        }
+        bureaus: dict[str, BureauState] = {}
+        for item in recorded:
+            bureau_id = item.stream_id.removeprefix("bureau:")
+            bureaus[bureau_id] = evolve_bureau(bureaus.get(bureau_id, BureauState()), item.event)
         return Context(
             bureaus=bureaus,
             starter_criteria=self.starter_criteria,
