@@ -10,10 +10,11 @@ HTTP ``If-Match``): then it fails with ``StaleVersion``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from functools import partial
+from typing import Generic, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -82,6 +83,16 @@ class _Stream(Generic[S]):
     unit_key: str | None = None  # registration units are also projected row by row
 
 
+Decide = Callable[[AsyncConnection, S, datetime], Awaitable[Sequence[DomainEvent]]]
+
+
+def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) -> Decide[S]:
+    async def run(conn: AsyncConnection, state: S, at: datetime) -> Sequence[DomainEvent]:
+        return decide_(state, at)
+
+    return run
+
+
 class RegistrationService:
     def __init__(
         self,
@@ -137,13 +148,7 @@ class RegistrationService:
         stream = _Stream(
             bureau_stream_id(command.bureau_id), BUREAU_STREAM, BureauState(), evolve_bureau
         )
-
-        async def decide_(
-            conn: AsyncConnection, state: BureauState, at: datetime
-        ) -> Sequence[DomainEvent]:
-            return decide_bureau(command, state, at)
-
-        return await self._run(stream, decide_, metadata)
+        return await self._run(stream, _without_context(partial(decide_bureau, command)), metadata)
 
     async def record_rating(
         self, command: RecordRating, metadata: EventMetadata | None = None
@@ -151,18 +156,12 @@ class RegistrationService:
         stream = _Stream(
             rating_stream_id(command.reference), RATING_STREAM, RatingState(), evolve_rating
         )
-
-        async def decide_(
-            conn: AsyncConnection, state: RatingState, at: datetime
-        ) -> Sequence[DomainEvent]:
-            return decide_rating(command, state, at)
-
-        return await self._run(stream, decide_, metadata)
+        return await self._run(stream, _without_context(partial(decide_rating, command)), metadata)
 
     async def _run(
         self,
         stream: _Stream[S],
-        decide_: Callable[[AsyncConnection, S, datetime], Any],
+        decide_: Decide[S],
         metadata: EventMetadata | None,
         *,
         expected_version: int | None = None,
@@ -185,7 +184,7 @@ class RegistrationService:
     async def _attempt(
         self,
         stream: _Stream[S],
-        decide_: Callable[[AsyncConnection, S, datetime], Any],
+        decide_: Decide[S],
         metadata: EventMetadata | None,
         expected_version: int | None,
         now: datetime | None,
