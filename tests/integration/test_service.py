@@ -4,6 +4,7 @@ project, numbers, optimistic concurrency, the deadline job and "as of" queries."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -30,7 +31,7 @@ from app.domain.registration import Status
 from app.events import Actor, EventMetadata
 from app.events.projections import Projector
 from app.services.clock import FixedClock
-from app.services.deadlines import run_deadlines
+from app.services.deadlines import run_deadlines, run_periodically
 from app.services.registrations import RegistrationService, StaleVersion
 
 AGENCY = EventMetadata(actor=Actor(id="vlaio-backoffice", role="agency"), correlation_id="t")
@@ -291,3 +292,26 @@ async def test_state_as_of_a_past_instant_is_the_fold_up_to_then(
     assert past_version == now_version - 1
     nothing, _ = await service.unit_state(u.key, as_of=START - timedelta(days=1))
     assert nothing.status is Status.NONE
+
+
+async def test_the_service_runs_the_deadline_job_on_its_own_schedule(
+    service: RegistrationService, clock: FixedClock, engine: AsyncEngine
+) -> None:
+    u = unit(0)
+    await register(service, clock, u, "scheduled")
+    clock.advance(days=5 * 366)
+    job = asyncio.create_task(run_periodically(service, interval_seconds=0.01))
+    try:
+        async with asyncio.timeout(10):
+            # The state is in the database, not in an in-process event: poll it.
+            while (await row(engine, u.key))["status"] != "expired":  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        job.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await job
+    async with engine.connect() as conn:
+        expired = await conn.scalar(
+            text("SELECT count(*) FROM events WHERE event_type = 'RegistrationExpired'")
+        )
+    assert expired == 1  # many runs, one event
