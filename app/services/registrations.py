@@ -190,7 +190,10 @@ class RegistrationService:
         now: datetime | None,
         numbering: bool,
     ) -> Outcome[S]:
-        at = now or self.clock.now()
+        # Events are recorded at the clock's time; ``now`` (the deadline job's --now) only
+        # sets the instant the rules judge at, so nothing is ever recorded in the future.
+        recorded_at = self.clock.now()
+        at = now or recorded_at
         async with self.engine.connect() as conn, conn.begin():
             if numbering:  # before any write: see app/events/projections.py
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NUMBERING_LOCK})
@@ -205,12 +208,17 @@ class RegistrationService:
             events: Sequence[DomainEvent] = await decide_(conn, state, at)
             if events:
                 await store.append(
-                    stream.stream_id, stream.stream_type, version, events, metadata, recorded_at=at
+                    stream.stream_id,
+                    stream.stream_type,
+                    version,
+                    events,
+                    metadata,
+                    recorded_at=recorded_at,
                 )
                 for offset, event in enumerate(events, start=1):
                     state = stream.evolve(state, event)
                     unit = (stream.unit_key, state) if stream.unit_key else None
-                    projected = Projected(stream.stream_id, version + offset, event, at)
+                    projected = Projected(stream.stream_id, version + offset, event, recorded_at)
                     await self.projector.apply(conn, projected, unit)  # type: ignore[arg-type]
         return Outcome(stream.stream_id, version + len(events), state, tuple(events))
 
