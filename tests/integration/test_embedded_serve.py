@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -19,15 +20,25 @@ from app.db import migration_head
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port below the ephemeral range (32768+), so that no outgoing connection of this
+    busy machine takes it between this check and the server binding it."""
+    for port in random.Random().sample(range(20000, 32000), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in 20000-32000")
 
 
 async def wait_ready(url: str, process: asyncio.subprocess.Process) -> httpx.Response:
     async with httpx.AsyncClient() as client, asyncio.timeout(90):
         while True:
-            assert process.returncode is None, "kmop serve exited early"
+            if process.returncode is not None:
+                assert process.stdout is not None
+                output = (await process.stdout.read()).decode()
+                raise AssertionError(f"kmop serve exited early:\n{output}")
             try:
                 response = await client.get(url)
                 if response.status_code == 200:
