@@ -260,6 +260,10 @@ def _check_application_data(command: SubmitApplication, day: date, context: Cont
             raise errors.NotAStarter(
                 "the starter track needs the start date of the activity and the number of dossiers"
             )
+        if started > day or dossiers < 0:
+            raise errors.InvalidCommand(
+                "the activity's start date cannot be in the future nor the dossiers negative"
+            )
         if not context.starter_criteria.is_starter(started, dossiers, day):
             criteria = context.starter_criteria
             raise errors.NotAStarter(

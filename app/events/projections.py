@@ -29,8 +29,11 @@ from app.domain.events import (
     AuditPlanned,
     AuditReportSubmitted,
     FailedAuditReactedTo,
+    FollowUpMissed,
     RatingRecorded,
+    RegistrationExpired,
     RegistrationGranted,
+    RegistrationStopped,
     SwornDeclarationReceived,
 )
 from app.domain.identifiers import RegistrationNumber
@@ -227,6 +230,16 @@ class Projector:
                         "on": event.submitted_on,
                         "visit": event.visit_date,
                     },
+                )
+            case RegistrationStopped() | RegistrationExpired() | FollowUpMissed():
+                # The registration ended: a follow-up audit still open for it is dropped.
+                await conn.execute(
+                    text(
+                        "UPDATE audits SET status = 'cancelled' WHERE unit_key = :unit"
+                        " AND status IN ('assigned', 'planned') AND audit_type IN"
+                        " ('starter-follow-up', 'conditional-follow-up')"
+                    ),
+                    {"unit": unit_key},
                 )
             case FailedAuditReactedTo():
                 await conn.execute(

@@ -34,12 +34,14 @@ class DeadlineRun:
     now: datetime
     units_checked: int = 0
     events: Counter[str] = field(default_factory=Counter)
+    failed: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "now": self.now.isoformat(),
             "units_checked": self.units_checked,
             "events": dict(self.events),
+            "failed": list(self.failed),
         }
 
 
@@ -62,8 +64,13 @@ async def run_deadlines(service: RegistrationService, now: datetime | None = Non
         )
     metadata = EventMetadata(actor=SYSTEM, correlation_id=f"deadlines-{uuid.uuid4()}")
     for unit_key in due:
-        outcome = await service.execute(unit_key, ApplyDeadlines(), metadata, now=now)
         run.units_checked += 1
+        try:
+            outcome = await service.execute(unit_key, ApplyDeadlines(), metadata, now=now)
+        except Exception:  # one broken unit must not hold back every unit after it
+            log.exception("deadline job: unit %s failed; going on with the others", unit_key)
+            run.failed.append(unit_key)
+            continue
         run.events.update(type(event).__name__ for event in outcome.events)
     if run.events:
         log.info("deadline job at %s: %s", now.isoformat(), dict(run.events))

@@ -19,8 +19,16 @@ from typing import Generic, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.domain import errors
 from app.domain.bureaus import BureauCommand, BureauState, decide_bureau, evolve_bureau
-from app.domain.decider import Command, Context, RecordDecision, SubmitApplication, decide
+from app.domain.decider import (
+    ChooseAuditBureau,
+    Command,
+    Context,
+    RecordDecision,
+    SubmitApplication,
+    decide,
+)
 from app.domain.event import DomainEvent
 from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria
 from app.domain.ratings import RatingState, RecordRating, decide_rating, evolve_rating
@@ -93,6 +101,23 @@ def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) ->
     return run
 
 
+_IDENTIFIER_IN_USE = {
+    SubmitApplication: ("application_id", "SELECT 1 FROM applications WHERE application_id = :id"),
+    ChooseAuditBureau: ("audit_id", "SELECT 1 FROM audits WHERE audit_id = :id"),
+}
+
+
+async def _refuse_identifiers_in_use(conn: AsyncConnection, command: Command) -> None:
+    """Ids that clients choose name one application or audit across all units."""
+    found = _IDENTIFIER_IN_USE.get(type(command))
+    if found is None:
+        return
+    field, sql = found
+    identifier = getattr(command, field)
+    if await conn.scalar(text(sql), {"id": identifier}):
+        raise errors.IdentifierInUse(f"{field} {identifier!r} is already in use")
+
+
 class RegistrationService:
     def __init__(
         self,
@@ -131,6 +156,7 @@ class RegistrationService:
         async def decide_unit(
             conn: AsyncConnection, state: UnitState, at: datetime
         ) -> Sequence[DomainEvent]:
+            await _refuse_identifiers_in_use(conn, command)
             return decide(command, state, at, await self._context(conn))
 
         return await self._run(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from app.domain.decider import (
     PlanAudit,
     RecordDecision,
     RecordSwornDeclaration,
+    StopRegistration,
     SubmitApplication,
     SubmitAuditReport,
 )
@@ -315,3 +317,91 @@ async def test_the_service_runs_the_deadline_job_on_its_own_schedule(
             text("SELECT count(*) FROM events WHERE event_type = 'RegistrationExpired'")
         )
     assert expired == 1  # many runs, one event
+
+
+async def test_application_and_audit_ids_name_one_thing_across_units(
+    service: RegistrationService, clock: FixedClock
+) -> None:
+    await register(service, clock, unit(0), "x")
+    other = unit(1)
+    application = SubmitApplication(
+        application_id="app-x",  # already unit 0's
+        unit=other,
+        provider_name="Other",
+        bank_account=BankAccount.parse("BE68539007547034"),
+        activities="Opleiding",
+        themes=("innovatie",),
+    )
+    with pytest.raises(errors.IdentifierInUse):
+        await service.execute(other.key, application)
+    await service.execute(other.key, replace(application, application_id="app-y"))
+    with pytest.raises(errors.IdentifierInUse):
+        await service.execute(other.key, ChooseAuditBureau(audit_id="audit-x", bureau_id=BUREAU_ID))
+
+
+async def test_a_stop_cancels_the_open_follow_up_audit_in_the_audits_table(
+    service: RegistrationService, clock: FixedClock, engine: AsyncEngine
+) -> None:
+    u = unit(2)
+    await prepare_conditional(service, clock, u)
+    await service.execute(u.key, ChooseAuditBureau(audit_id="follow-up", bureau_id=BUREAU_ID))
+    await service.execute(u.key, StopRegistration(reason="Misbruik"), AGENCY)
+    async with engine.connect() as conn:
+        status = await conn.scalar(text("SELECT status FROM audits WHERE audit_id = 'follow-up'"))
+    assert status == "cancelled"
+    assert (await row(engine, u.key))["current_audit_id"] is None
+
+
+async def prepare_conditional(
+    service: RegistrationService, clock: FixedClock, u: RegistrationUnit
+) -> None:
+    await service.execute(
+        u.key,
+        SubmitApplication(
+            application_id="app-c",
+            unit=u,
+            provider_name="Conditional",
+            bank_account=BankAccount.parse("BE68539007547034"),
+            activities="Advies",
+            themes=("innovatie",),
+        ),
+    )
+    await service.execute(u.key, RecordSwornDeclaration(application_id="app-c"), AGENCY)
+    await service.execute(u.key, ChooseAuditBureau(audit_id="audit-c", bureau_id=BUREAU_ID))
+    visit = clock.now().date()
+    await service.execute(u.key, PlanAudit("audit-c", BUREAU_ID, visit, Decimal(8)))
+    passed = full_report("audit-c", visit)
+    verdicts = tuple(
+        v.model_copy(update={"met": v.requirement.value != 3}) for v in passed.verdicts
+    )
+    conditional = replace(
+        passed,
+        verdicts=verdicts,
+        result=AuditResult.CONDITIONALLY_PASSED,
+        follow_up_deadline=visit + timedelta(days=270),
+    )
+    await service.execute(u.key, conditional)
+    await service.execute(u.key, RecordDecision("app-c", True, clock.now().date()), AGENCY)
+    state, _ = await service.unit_state(u.key)
+    assert state.status is Status.REGISTERED_CONDITIONALLY
+
+
+async def test_the_deadline_job_goes_on_past_a_unit_that_fails(
+    service: RegistrationService, clock: FixedClock, engine: AsyncEngine
+) -> None:
+    broken, healthy = unit(3), unit(4)
+    await register(service, clock, broken, "broken")
+    await register(service, clock, healthy, "healthy")
+    async with engine.begin() as conn:  # a row no code can read: the unit cannot be loaded
+        await conn.execute(
+            text(
+                "INSERT INTO events (event_id, stream_id, stream_type, version, event_type,"
+                " schema_version, data) VALUES (gen_random_uuid(), :stream, 'registration-unit',"
+                " 7, 'FromTheFuture', 1, '{}')"
+            ),
+            {"stream": f"unit:{broken.key}"},
+        )
+    run = await run_deadlines(service, clock.now() + timedelta(days=5 * 366))
+    assert run.failed == [broken.key]
+    assert run.events == {"RegistrationExpired": 1}
+    assert (await row(engine, healthy.key))["status"] == "expired"

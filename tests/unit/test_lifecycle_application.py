@@ -255,3 +255,8 @@ def test_at_least_one_theme_a_name_and_activities_are_required() -> None:
         activities="  ", themes=("innovatie",),
     )  # fmt: skip
     refused(errors.InvalidCommand, idle, NOTHING, APPLIED_ON)
+
+
+def test_a_starter_activity_cannot_start_in_the_future() -> None:
+    command = apply(Track.STARTER, activity_started_on=date(9999, 6, 1), dossiers=2)
+    refused(errors.InvalidCommand, command, UnitState(), APPLIED_ON)
