@@ -182,6 +182,38 @@ def decide(
 ) -> Sequence[DomainEvent]:
     context = context or Context()
     day = today(now)
+    if isinstance(command, ApplyDeadlines):
+        return _deadlines(state, day)
+    # A deadline that passed decides first, even if the deadline job has not run yet: a
+    # registration that expired yesterday cannot be stopped or renewed today. Its events are
+    # written with the command's.
+    due = _deadlines(state, day)
+    after = state
+    for event in due:
+        after = evolve(after, event)
+    try:
+        return [*due, *_decide(command, after, day, context)]
+    except errors.DomainError:
+        if due:
+            _refuse_as_too_late(command, state, day, context)
+        raise
+
+
+_TOO_LATE = (errors.ReactionTooLate, errors.FollowUpAfterDeadline)
+
+
+def _refuse_as_too_late(command: Command, state: UnitState, day: date, context: Context) -> None:
+    """When a passed deadline is why a command fails, say so: "the reaction was due by ..."
+    tells more than "there is no failed audit" (which is what the state after it says)."""
+    try:
+        _decide(command, state, day, context)
+    except _TOO_LATE:
+        raise
+    except errors.DomainError:
+        pass
+
+
+def _decide(command: Command, state: UnitState, day: date, context: Context) -> list[DomainEvent]:
     match command:
         case SubmitApplication():
             return _submit(command, state, day, context)
@@ -204,7 +236,7 @@ def decide(
                 raise errors.InvalidCommand("stopping a registration needs a reason")
             return [RegistrationStopped(reason=command.reason.strip(), stopped_on=day)]
         case ApplyDeadlines():
-            return _deadlines(state, day)
+            return []
 
 
 def _submit(

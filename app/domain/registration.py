@@ -234,9 +234,9 @@ def _with_audit(state: UnitState, audit: Audit) -> UnitState:
 
 def _end(state: UnitState, reason: EndReason, on: date, why: str | None = None) -> UnitState:
     assert state.registration is not None
-    registration = replace(
-        state.registration, ended=reason, ended_on=on, stop_reason=why, follow_up_audit=None
-    )
+    # The follow-up audit stays on the ended registration so that a late report on it is
+    # refused for what it is (follow-up-after-deadline), not as an unknown audit.
+    registration = replace(state.registration, ended=reason, ended_on=on, stop_reason=why)
     return replace(state, registration=registration)
 
 

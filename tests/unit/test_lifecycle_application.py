@@ -31,6 +31,8 @@ from tests.unit.lifecycle import (
 
 NOTHING = UnitState()
 TODAY = date(2027, 6, 1)
+# Before the failed audit's reaction deadline and the conditional follow-up's deadline.
+WITHIN_DEADLINES = date(2026, 6, 1)
 
 
 def test_an_application_stores_canonical_identifiers_and_cleaned_data() -> None:
@@ -113,14 +115,19 @@ def test_a_second_application_while_one_is_open_is_refused(track: Track) -> None
 
 def test_an_application_in_audit_or_failed_is_still_open() -> None:
     for history in (in_audit(), failed()):
-        refused(errors.ApplicationAlreadyOpen, apply(application_id="a-2"), given(*history), TODAY)
+        refused(
+            errors.ApplicationAlreadyOpen,
+            apply(application_id="a-2"),
+            given(*history),
+            WITHIN_DEADLINES,
+        )
 
 
 @pytest.mark.parametrize("track", [Track.BASIC, Track.STARTER])
 @pytest.mark.parametrize("kind", list(RegistrationKind))
 def test_a_registered_unit_may_apply_only_for_renewal(track: Track, kind: RegistrationKind) -> None:
     command = apply(track, application_id="a-2", activity_started_on=date(2026, 1, 1), dossiers=3)
-    refused(errors.UnitAlreadyRegistered, command, given(*registered(kind)), TODAY)
+    refused(errors.UnitAlreadyRegistered, command, given(*registered(kind)), WITHIN_DEADLINES)
 
 
 def test_a_registered_unit_applies_for_renewal() -> None:

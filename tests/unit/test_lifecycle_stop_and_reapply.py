@@ -39,7 +39,7 @@ from tests.unit.lifecycle import (
     when,
 )
 
-STOPPED_ON = date(2027, 5, 10)
+STOPPED_ON = date(2026, 6, 1)  # every kind of registration is still in force then
 STOP = StopRegistration(reason="  Misbruik vastgesteld bij controle  ")
 STOPPED = RegistrationStopped(reason="Misbruik vastgesteld bij controle", stopped_on=STOPPED_ON)
 EXPIRED = RegistrationExpired(valid_until=VALID_UNTIL, expired_on=date(2031, 4, 1))
@@ -145,4 +145,17 @@ def test_a_renewal_cannot_revive_a_registration_that_ended(ending: DomainEvent) 
     refusal = RecordDecision("renewal", granted=False, decision_date=date(2027, 5, 10))
     assert when(refusal, state, date(2031, 5, 1)) == [
         ApplicationRefused(application_id="renewal", decision_date=date(2027, 5, 10))
+    ]
+
+
+def test_a_passed_deadline_counts_before_the_deadline_job_has_run() -> None:
+    """The day after the end date the registration has expired, job or no job."""
+    day_after = date(2031, 4, 1)
+    state = given(*registered())
+    refused(errors.NotRegistered, STOP, state, day_after)
+    refused(errors.NotRegistered, apply(Track.RENEWAL, application_id="a-2"), state, day_after)
+    expired = RegistrationExpired(valid_until=VALID_UNTIL, expired_on=day_after)
+    assert when(apply(application_id="a-2"), state, day_after) == [
+        expired,
+        application_submitted(application_id="a-2", submitted_on=day_after),
     ]
