@@ -69,7 +69,12 @@ _READ_STREAM = text(
     SELECT {_COLUMNS} FROM events
     WHERE stream_id = :stream_id
       AND version <= coalesce(CAST(:up_to AS integer), 2147483647)
-      AND recorded_at <= coalesce(CAST(:as_of AS timestamptz), 'infinity')
+      -- as of an instant: the prefix of the stream before its first event recorded later
+      -- (writers' clocks may disagree, so a later version can carry an earlier time)
+      AND version < coalesce(
+            (SELECT min(version) FROM events
+             WHERE stream_id = :stream_id AND recorded_at > CAST(:as_of AS timestamptz)),
+            2147483647)
     ORDER BY version
     """
 )
@@ -180,7 +185,8 @@ class EventStore:
     async def read_stream(
         self, stream_id: str, *, up_to: int | None = None, as_of: datetime | None = None
     ) -> list[RecordedEvent]:
-        """The stream's events in version order, up to a version and/or a recorded time."""
+        """The stream's events in version order, up to a version and/or as of an instant
+        (the events before the first one recorded after it)."""
         result = await self._conn.execute(
             _READ_STREAM, {"stream_id": stream_id, "up_to": up_to, "as_of": as_of}
         )

@@ -311,3 +311,17 @@ async def test_a_hand_written_old_row_is_read_as_the_current_class(engine: Async
         [event] = await EventStore(conn, REGISTRY).read_stream("p")
     assert event.event == Renamed(first_name="Jan", last_name="Janssens")
     assert event.stored_schema_version == 1
+
+
+async def test_as_of_is_a_prefix_of_the_stream_even_when_clocks_disagree(
+    engine: AsyncEngine,
+) -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    async with engine.begin() as conn:
+        store = EventStore(conn, REGISTRY)
+        await store.append("s", "note", 0, [Noted(text="a")], recorded_at=t0)
+        await store.append("s", "note", 1, [Noted(text="b")], recorded_at=t0 + timedelta(hours=2))
+        # a writer whose clock lags: a later version with an earlier time
+        await store.append("s", "note", 2, [Noted(text="c")], recorded_at=t0 + timedelta(hours=1))
+    assert await read_stream(engine, "s", as_of=t0 + timedelta(hours=1)) == ["a"]
+    assert await read_stream(engine, "s", as_of=t0 + timedelta(hours=2)) == ["a", "b", "c"]
