@@ -60,11 +60,6 @@ class Status(StrEnum):
     EXPIRED = "expired"
 
 
-IN_FORCE = frozenset(
-    {Status.REGISTERED, Status.REGISTERED_CONDITIONALLY, Status.REGISTERED_STARTER}
-)
-
-
 class DeadlineKind(StrEnum):
     FOLLOW_UP = "follow_up"  # missed: FollowUpMissed, the registration ends
     EXPIRY = "expiry"  # passed: RegistrationExpired

@@ -54,7 +54,7 @@ def _check_scores(
     scored = set(counts)
     exempt_scored = scored - norm.indicators_of(audited)
     if exempt_scored:
-        requirements = {norm.indicator(code).requirement for code in exempt_scored}  # type: ignore[union-attr]
+        requirements = {i.requirement for i in norm.indicators if i.code in exempt_scored}
         raise ReportInconsistent(
             f"scores given for requirements this audit does not cover (exempt): "
             f"{_names(requirements)}; indicators {', '.join(sorted(exempt_scored))}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.domain.events import ALL_EVENTS
-from app.domain.identifiers import RegistrationUnit
 from app.events.registry import EventRegistry
 
 UNIT_STREAM = "registration-unit"
@@ -15,16 +14,16 @@ def unit_stream_id(unit_key: str) -> str:
     return f"unit:{unit_key}"
 
 
-def unit_key_of(unit: RegistrationUnit) -> str:
-    return unit.key
-
-
 def unit_key_from_stream(stream_id: str) -> str:
     return stream_id.removeprefix("unit:")
 
 
 def bureau_stream_id(bureau_id: str) -> str:
     return f"bureau:{bureau_id}"
+
+
+def bureau_id_from_stream(stream_id: str) -> str:
+    return stream_id.removeprefix("bureau:")
 
 
 def rating_stream_id(reference: str) -> str:

@@ -40,6 +40,7 @@ from app.events.catalog import (
     RATING_STREAM,
     REGISTRY,
     UNIT_STREAM,
+    bureau_id_from_stream,
     bureau_stream_id,
     rating_stream_id,
     unit_stream_id,
@@ -257,7 +258,7 @@ class RegistrationService:
         )
         bureaus: dict[str, BureauState] = {}
         for item in recorded:
-            bureau_id = item.stream_id.removeprefix("bureau:")
+            bureau_id = bureau_id_from_stream(item.stream_id)
             bureaus[bureau_id] = evolve_bureau(bureaus.get(bureau_id, BureauState()), item.event)
         return Context(
             bureaus=bureaus,
