@@ -72,6 +72,57 @@ def serve(
             uvicorn.run(app, host=host, port=port, log_level="info")
 
 
+@cli.command()
+def token(
+    role: Annotated[str, typer.Option(help="agency, bureau or provider")],
+    subject: Annotated[
+        str | None, typer.Option("--sub", help="The client id (default: <role>-dev)")
+    ] = None,
+    bureau_id: Annotated[
+        str | None, typer.Option(help="role bureau: the bureau it acts for")
+    ] = None,
+    enterprise_number: Annotated[
+        str | None, typer.Option(help="role provider: its enterprise number")
+    ] = None,
+    ttl: Annotated[int, typer.Option(help="Seconds the token is valid")] = 8 * 3600,
+) -> None:
+    """Print a development bearer token (HS256, signed with KMOP_JWT_SECRET or the development
+    secret) that the service accepts: TOKEN=$(kmop token --role agency)."""
+    from app.api.auth import Role, mint_token
+    from app.domain.identifiers import InvalidIdentifier
+
+    settings = get_settings()
+    secret = settings.signing_secret()
+    if secret is None:
+        typer.echo("No KMOP_JWT_SECRET: this service verifies RS256 tokens only.", err=True)
+        raise typer.Exit(2)
+    try:
+        kind = Role(role)
+    except ValueError:
+        raise typer.BadParameter("agency, bureau or provider", param_hint="--role") from None
+    if kind is Role.BUREAU and not bureau_id:
+        raise typer.BadParameter("a bureau's token needs --bureau-id", param_hint="--bureau-id")
+    if kind is Role.PROVIDER and not enterprise_number:
+        raise typer.BadParameter(
+            "a provider's token needs --enterprise-number", param_hint="--enterprise-number"
+        )
+    try:
+        typer.echo(
+            mint_token(
+                secret,
+                subject=subject or f"{kind.value}-dev",
+                role=kind,
+                bureau_id=bureau_id if kind is Role.BUREAU else None,
+                enterprise_number=enterprise_number if kind is Role.PROVIDER else None,
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                ttl_seconds=ttl,
+            )
+        )
+    except InvalidIdentifier as exc:
+        raise typer.BadParameter(exc.detail, param_hint="--enterprise-number") from None
+
+
 deadlines_cli = typer.Typer(no_args_is_help=True, help="The deadline job.")
 projections_cli = typer.Typer(no_args_is_help=True, help="Derived tables.")
 cli.add_typer(deadlines_cli, name="deadlines")

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 class ErrorKind(StrEnum):
     INVALID = "invalid"  # the input breaks a rule: 422
+    UNAUTHENTICATED = "unauthenticated"  # no valid bearer token: 401
+    FORBIDDEN = "forbidden"  # authenticated, but the role may not do this: 403
     NOT_FOUND = "not-found"  # 404
     CONFLICT = "conflict"  # the state moved on or forbids it: 409
     PRECONDITION_FAILED = "precondition-failed"  # If-Match no longer matches: 412
@@ -23,7 +25,10 @@ class KmopError(Exception):
     kind: ClassVar[ErrorKind] = ErrorKind.INVALID
     title: ClassVar[str] = "The request could not be processed"
 
-    def __init__(self, detail: str, **extensions: Any) -> None:
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers  # HTTP headers the problem response carries (WWW-Authenticate)
         self.extensions = extensions

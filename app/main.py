@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -12,14 +14,18 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as summary
-from app.api import health, problems
+from app.api import agency, bureau, health, problems, provider, reads
+from app.api.auth import TokenVerifier
+from app.api.correlation import CorrelationMiddleware
+from app.api.idempotency import forget_expired
 from app.db import make_engine
 from app.services.clock import Clock
 from app.services.deadlines import run_periodically
 from app.services.factory import make_service
 from app.settings import Settings, get_settings
 
-API_VERSION = "0.1.0"
+API_VERSION = "0.2.0"
+log = logging.getLogger(__name__)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -47,15 +53,19 @@ def create_app(
                 max_overflow=settings.db_max_overflow,
             )
             app.state.service = make_service(app.state.engine, settings, clock)
-        job = None
+        jobs = []
         if settings.deadline_interval_seconds > 0 and settings.environment != "test":
-            job = asyncio.create_task(
-                run_periodically(app.state.service, settings.deadline_interval_seconds)
+            jobs.append(
+                asyncio.create_task(
+                    run_periodically(app.state.service, settings.deadline_interval_seconds)
+                )
             )
+        if settings.environment != "test":
+            jobs.append(asyncio.create_task(_forget_idempotency_keys(app.state.engine, settings)))
         try:
             yield
         finally:
-            if job is not None:
+            for job in jobs:
                 job.cancel()
                 with suppress(asyncio.CancelledError):
                     await job
@@ -76,6 +86,21 @@ def create_app(
     if engine is not None:
         app.state.engine = engine
         app.state.service = make_service(engine, settings, clock)
+    app.state.verifier = TokenVerifier(settings)
     problems.install(app)
+    app.add_middleware(CorrelationMiddleware)
     app.include_router(health.router)
+    for router in (provider.router, bureau.router, agency.router, reads.router):
+        app.include_router(router)
     return app
+
+
+async def _forget_idempotency_keys(engine: AsyncEngine, settings: Settings) -> None:
+    """Hourly: drop Idempotency-Keys older than the retention (at least 24 hours)."""
+    retention = timedelta(hours=settings.idempotency_retention_hours)
+    while True:
+        try:
+            await forget_expired(engine, retention)
+        except Exception:
+            log.exception("could not forget expired idempotency keys; trying again later")
+        await asyncio.sleep(3600)

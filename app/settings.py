@@ -6,10 +6,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.domain.policies import StarterCriteria, StarterRule
+
+# Signs and verifies development tokens (`kmop token`) when KMOP_JWT_SECRET is unset; refused in
+# production.
+DEVELOPMENT_JWT_SECRET = "kmop-development-secret-not-for-production"
 
 
 class Settings(BaseSettings):
@@ -36,12 +40,35 @@ class Settings(BaseSettings):
     starter_max_dossiers: int = 20
     starter_rule: Literal["and", "or"] = "and"
 
+    # Bearer tokens (JWT). HS256 with jwt_secret, or RS256 with a PEM public key or a JWKS URL.
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HS256 shared secret. Unset outside production: the development secret.",
+    )
+    jwt_public_key: str | None = Field(default=None, description="RS256: a PEM public key.")
+    jwks_url: str | None = Field(default=None, description="RS256: where the signing keys are.")
+    jwt_audience: str = "kmop-registry"
+    jwt_issuer: str | None = None
+    idempotency_retention_hours: float = Field(
+        default=48, ge=24, description="How long an Idempotency-Key is remembered (at least 24 h)."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _asyncpg_url(cls, value: str | None) -> str | None:
         if not value:
             return None
         return normalize_database_url(value)
+
+    def signing_secret(self) -> str | None:
+        """The HS256 secret in force: the configured one, or (outside production, when no RS256
+        keys are configured) the development secret that `kmop token` also uses. Production
+        refuses the development secret (`app.api.auth.TokenVerifier`)."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.environment != "production" and not (self.jwt_public_key or self.jwks_url):
+            return DEVELOPMENT_JWT_SECRET
+        return None
 
     def starter_criteria(self) -> StarterCriteria:
         return StarterCriteria(

@@ -26,6 +26,8 @@ TYPE_BASE = "https://kmop-registry.example/problems/"
 
 STATUS_BY_KIND = {
     ErrorKind.INVALID: 422,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.PRECONDITION_FAILED: 412,
@@ -131,6 +133,7 @@ async def _kmop_error(request: Request, exc: Exception) -> JSONResponse:
         exc.detail,
         title=exc.title,
         request=request,
+        headers=exc.headers,
         **exc.extensions,
     )
 

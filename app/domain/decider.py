@@ -111,8 +111,14 @@ class RecordSwornDeclaration:
 
 @dataclass(frozen=True, slots=True)
 class ChooseAuditBureau:
+    """Assign an audit to an appointed bureau: for the open application, or for the follow-up
+    of a registration. ``application_id`` or ``follow_up`` says which the provider means; with
+    neither, the open application goes first."""
+
     audit_id: str
     bureau_id: str
+    application_id: str | None = None
+    follow_up: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,8 +339,10 @@ def _choose_bureau(
 ) -> list[DomainEvent]:
     if not context.appointed(command.bureau_id, day):
         raise errors.BureauNotAppointed(f"bureau {command.bureau_id} is not appointed today")
+    if command.application_id is not None:
+        _open_application(state, command.application_id)
     registration = state.registration
-    if state.application is not None:
+    if state.application is not None and not command.follow_up:
         if state.application.audit is not None:
             raise errors.AuditAlreadyAssigned(
                 f"audit {state.application.audit.audit_id} is assigned already"
@@ -354,6 +362,8 @@ def _choose_bureau(
             if registration.kind is RegistrationKind.STARTER
             else AuditType.CONDITIONAL_FOLLOW_UP
         )
+    elif command.follow_up:
+        raise errors.NoFollowUpDue("this unit has no follow-up audit to choose a bureau for")
     else:
         raise errors.NoOpenApplication("there is no open application or follow-up to audit")
     return [

@@ -126,7 +126,7 @@ class Projector:
         self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
         """Project one event; ``unit`` is (unit key, state after the event) for unit streams."""
-        await self._event_tables(conn, item, unit[0] if unit else None)
+        await self._event_tables(conn, item, unit)
         if unit is not None:
             await self._registration(conn, unit[0], unit[1], item)
 
@@ -144,9 +144,10 @@ class Projector:
             )
 
     async def _event_tables(
-        self, conn: AsyncConnection, item: Projected, unit_key: str | None
+        self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
         event = item.event
+        unit_key = unit[0] if unit else None
         match event:
             case ApplicationSubmitted():
                 await conn.execute(
@@ -190,14 +191,24 @@ class Projector:
                     },
                 )
             case AuditBureauChosen():
+                application = unit[1].application if unit else None
+                for_application = (
+                    application is not None
+                    and application.audit is not None
+                    and application.audit.audit_id == event.audit_id
+                )
                 await conn.execute(
                     text(
-                        "INSERT INTO audits (audit_id, unit_key, bureau_id, audit_type, status,"
-                        " assigned_on) VALUES (:id, :unit, :bureau, :type, 'assigned', :on)"
+                        "INSERT INTO audits (audit_id, unit_key, application_id, bureau_id,"
+                        " audit_type, status, assigned_on) VALUES (:id, :unit, :application,"
+                        " :bureau, :type, 'assigned', :on)"
                     ),
                     {
                         "id": event.audit_id,
                         "unit": unit_key,
+                        "application": application.application_id
+                        if for_application and application
+                        else None,
                         "bureau": event.bureau_id,
                         "type": event.audit_type.value,
                         "on": event.chosen_on,

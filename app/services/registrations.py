@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -93,6 +93,9 @@ class _Stream(Generic[S]):
 
 
 Decide = Callable[[AsyncConnection, S, datetime], Awaitable[Sequence[DomainEvent]]]
+# Runs in the command's transaction after its events are projected, before it commits: what it
+# writes (the HTTP layer stores the idempotent response) commits or rolls back with the events.
+Finish = Callable[[AsyncConnection, "Outcome[Any]"], Awaitable[None]]
 
 
 def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) -> Decide[S]:
@@ -149,6 +152,7 @@ class RegistrationService:
         *,
         expected_version: int | None = None,
         now: datetime | None = None,
+        finish: Finish | None = None,
     ) -> Outcome[UnitState]:
         if isinstance(command, SubmitApplication) and command.unit.key != unit_key:
             raise ValueError("the command's unit is not the stream's unit")
@@ -167,23 +171,41 @@ class RegistrationService:
             expected_version=expected_version,
             now=now,
             numbering=isinstance(command, RecordDecision),
+            finish=finish,
         )
 
     async def execute_bureau(
-        self, command: BureauCommand, metadata: EventMetadata | None = None
+        self,
+        command: BureauCommand,
+        metadata: EventMetadata | None = None,
+        *,
+        expected_version: int | None = None,
+        finish: Finish | None = None,
     ) -> Outcome[BureauState]:
         stream = _Stream(
             bureau_stream_id(command.bureau_id), BUREAU_STREAM, BureauState(), evolve_bureau
         )
-        return await self._run(stream, _without_context(partial(decide_bureau, command)), metadata)
+        return await self._run(
+            stream,
+            _without_context(partial(decide_bureau, command)),
+            metadata,
+            expected_version=expected_version,
+            finish=finish,
+        )
 
     async def record_rating(
-        self, command: RecordRating, metadata: EventMetadata | None = None
+        self,
+        command: RecordRating,
+        metadata: EventMetadata | None = None,
+        *,
+        finish: Finish | None = None,
     ) -> Outcome[RatingState]:
         stream = _Stream(
             rating_stream_id(command.reference), RATING_STREAM, RatingState(), evolve_rating
         )
-        return await self._run(stream, _without_context(partial(decide_rating, command)), metadata)
+        return await self._run(
+            stream, _without_context(partial(decide_rating, command)), metadata, finish=finish
+        )
 
     async def _run(
         self,
@@ -194,11 +216,12 @@ class RegistrationService:
         expected_version: int | None = None,
         now: datetime | None = None,
         numbering: bool = False,
+        finish: Finish | None = None,
     ) -> Outcome[S]:
         for attempt in range(1, self.attempts + 1):
             try:
                 return await self._attempt(
-                    stream, decide_, metadata, expected_version, now, numbering
+                    stream, decide_, metadata, expected_version, now, numbering, finish
                 )
             except ConcurrencyConflict as conflict:
                 if expected_version is not None:
@@ -216,6 +239,7 @@ class RegistrationService:
         expected_version: int | None,
         now: datetime | None,
         numbering: bool,
+        finish: Finish | None,
     ) -> Outcome[S]:
         # Events are recorded at the clock's time; ``now`` (the deadline job's --now) only
         # sets the instant the rules judge at, so nothing is ever recorded in the future.
@@ -247,7 +271,10 @@ class RegistrationService:
                     unit = (stream.unit_key, state) if stream.unit_key else None
                     projected = Projected(stream.stream_id, version + offset, event, recorded_at)
                     await self.projector.apply(conn, projected, unit)  # type: ignore[arg-type]
-        return Outcome(stream.stream_id, version + len(events), state, tuple(events))
+            outcome = Outcome(stream.stream_id, version + len(events), state, tuple(events))
+            if finish is not None:
+                await finish(conn, outcome)
+        return outcome
 
     async def _context(self, conn: AsyncConnection) -> Context:
         """What the decider needs from elsewhere: the bureaus, folded from their own streams

@@ -1,0 +1,220 @@
+"""The agency's back office: sworn declarations, the minister's decisions, stops, audit
+bureaus, ratings, the deadline job, and every registration's history."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.api import queries, replies, schemas
+from app.api.auth import AgencyPrincipal
+from app.api.commands import CommandDep, Hook, Reply
+from app.api.deps import EngineDep
+from app.api.params import RegistrationRef, ResourceId
+from app.api.problems import problem_responses
+from app.domain.bureaus import AppointAuditBureau, EndBureauAppointment
+from app.domain.decider import RecordDecision, RecordSwornDeclaration, StopRegistration
+from app.domain.identifiers import EnterpriseNumber
+from app.domain.policies import today
+from app.domain.ratings import RecordRating
+from app.events import EventStore
+from app.events.catalog import REGISTRY, rating_stream_id
+from app.services.deadlines import DeadlineRun, run_deadlines
+from app.services.registrations import UnknownResource
+
+router = APIRouter(tags=["agency"])
+COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
+
+
+@router.post(
+    "/applications/{application_id}/sworn-declaration",
+    response_model=schemas.Application,
+    responses=COMMAND_PROBLEMS,
+    summary="Record the receipt of the signed sworn declaration (verklaring op eer)",
+)
+async def record_sworn_declaration(
+    application_id: ResourceId,
+    body: schemas.SwornDeclarationRequest,
+    principal: AgencyPrincipal,
+    command: CommandDep,
+) -> Response:
+    async with command.engine.connect() as conn:
+        found = await queries.application(conn, application_id, principal)
+    record = RecordSwornDeclaration(application_id, body.received_on)
+    return await command.on_unit(
+        found.registration_id, record, replies.application(application_id, principal)
+    )
+
+
+@router.post(
+    "/applications/{application_id}/decision",
+    response_model=schemas.Application,
+    responses=COMMAND_PROBLEMS,
+    summary="Record the minister's decision: registration granted or refused",
+)
+async def record_decision(
+    application_id: ResourceId,
+    body: schemas.DecisionRequest,
+    principal: AgencyPrincipal,
+    command: CommandDep,
+) -> Response:
+    async with command.engine.connect() as conn:
+        found = await queries.application(conn, application_id, principal)
+    decision_date = body.decision_date or today(command.service.clock.now())
+    record = RecordDecision(application_id, body.granted, decision_date, body.reason)
+    return await command.on_unit(
+        found.registration_id, record, replies.application(application_id, principal)
+    )
+
+
+@router.post(
+    "/registrations/{ref}/stop",
+    response_model=schemas.Registration,
+    responses=COMMAND_PROBLEMS,
+    summary="Stop a registration in force, with the reason (e.g. misuse found)",
+)
+async def stop_registration(
+    ref: RegistrationRef,
+    body: schemas.StopRequest,
+    principal: AgencyPrincipal,
+    command: CommandDep,
+) -> Response:
+    async with command.engine.connect() as conn:
+        unit_key = (await queries.find_unit(conn, ref, principal))["unit_key"]
+    return await command.on_unit(
+        unit_key, StopRegistration(body.reason), replies.registration(unit_key, principal)
+    )
+
+
+@router.post(
+    "/bureaus",
+    status_code=201,
+    response_model=schemas.Bureau,
+    responses=problem_responses(401, 403, 409, 412, 422),
+    summary="Appoint an audit bureau (or appoint again one whose appointment ended)",
+)
+async def appoint_bureau(
+    body: schemas.AppointBureauRequest, principal: AgencyPrincipal, command: CommandDep
+) -> Response:
+    appoint = AppointAuditBureau(
+        bureau_id=body.bureau_id,
+        name=body.name,
+        enterprise_number=EnterpriseNumber(body.enterprise_number),
+        appointed_from=body.appointed_from,
+        appointed_until=body.appointed_until,
+        contact=body.contact,
+    )
+
+    async def execute(finish: Hook) -> object:
+        return await command.service.execute_bureau(
+            appoint, command.metadata, expected_version=command.expected_version, finish=finish
+        )
+
+    return await command.run(execute, replies.bureau(body.bureau_id))
+
+
+@router.post(
+    "/bureaus/{bureau_id}/retirement",
+    response_model=schemas.Bureau,
+    responses=COMMAND_PROBLEMS,
+    summary="End a bureau's appointment: its last day",
+)
+async def retire_bureau(
+    bureau_id: ResourceId,
+    body: schemas.RetireBureauRequest,
+    principal: AgencyPrincipal,
+    command: CommandDep,
+) -> Response:
+    async with command.engine.connect() as conn:
+        await queries.bureau(conn, bureau_id)
+    end = EndBureauAppointment(bureau_id, body.last_day)
+
+    async def execute(finish: Hook) -> object:
+        return await command.service.execute_bureau(
+            end, command.metadata, expected_version=command.expected_version, finish=finish
+        )
+
+    return await command.run(execute, replies.bureau(bureau_id))
+
+
+@router.post(
+    "/ratings",
+    status_code=201,
+    response_model=schemas.Rating,
+    responses=problem_responses(401, 403, 409, 422),
+    summary="Record a client enterprise's rating of a provider (1 to 5), once per reference",
+)
+async def record_rating(
+    body: schemas.RatingRequest, principal: AgencyPrincipal, command: CommandDep
+) -> Response:
+    record = RecordRating(
+        reference=body.reference,
+        provider=EnterpriseNumber(body.provider_enterprise_number),
+        client=EnterpriseNumber(body.client_enterprise_number),
+        score=body.score,
+        rated_on=body.rated_on,
+    )
+
+    async def execute(finish: Hook) -> object:
+        return await command.service.record_rating(record, command.metadata, finish=finish)
+
+    async def render(conn: AsyncConnection, outcome: object) -> Reply:
+        return Reply(
+            201, await _rating(conn, body.reference), location=f"/ratings/{body.reference}"
+        )
+
+    return await command.run(execute, render)
+
+
+@router.get(
+    "/ratings/{reference}",
+    response_model=schemas.Rating,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="One recorded rating",
+)
+async def get_rating(
+    reference: ResourceId, principal: AgencyPrincipal, engine: EngineDep
+) -> schemas.Rating:
+    async with engine.connect() as conn:
+        return await _rating(conn, reference)
+
+
+async def _rating(conn: AsyncConnection, reference: str) -> schemas.Rating:
+    recorded = await EventStore(conn, REGISTRY).read_stream(rating_stream_id(reference))
+    if not recorded:
+        raise UnknownResource(f"there is no rating {reference!r}")
+    return schemas.Rating.model_validate(recorded[0].event.model_dump())
+
+
+@router.post(
+    "/deadlines/run",
+    response_model=schemas.DeadlineRun,
+    responses=problem_responses(401, 403, 409, 422),
+    summary="Run the deadline job now: write the events of every deadline passed by today",
+)
+async def run_deadline_job(principal: AgencyPrincipal, command: CommandDep) -> Response:
+    async def execute(finish: Hook) -> object:
+        run = await run_deadlines(command.service)
+        async with command.engine.begin() as conn:  # the job spans many units: remember after
+            await finish(conn, run)
+        return run
+
+    async def render(conn: AsyncConnection, run: DeadlineRun) -> Reply:
+        return Reply(200, schemas.DeadlineRun.model_validate(run.as_dict()))
+
+    return await command.run(execute, render)
+
+
+@router.get(
+    "/registrations/{ref}/events",
+    response_model=list[schemas.HistoryEvent],
+    responses=problem_responses(401, 403, 404, 422),
+    summary="A registration's full history: its events in order, with actor and time",
+)
+async def registration_history(
+    ref: RegistrationRef, principal: AgencyPrincipal, engine: EngineDep
+) -> list[schemas.HistoryEvent]:
+    async with engine.connect() as conn:
+        unit_key = (await queries.find_unit(conn, ref, principal))["unit_key"]
+        return await queries.history(conn, unit_key)

@@ -1,0 +1,204 @@
+"""Who is calling: bearer tokens (JWT) and the roles they carry.
+
+A token is what an OAuth2 client-credentials flow hands a client: ``sub`` (the client id),
+``role`` (``agency``, ``bureau`` or ``provider``), ``bureau_id`` for a bureau's software,
+``enterprise_number`` for a provider, ``aud`` (``KMOP_JWT_AUDIENCE``) and ``exp``. It is verified
+with a shared secret (HS256, ``KMOP_JWT_SECRET``; the development secret outside production) or
+with public keys (RS256: ``KMOP_JWT_PUBLIC_KEY`` or ``KMOP_JWKS_URL``). Verification is PyJWT's.
+
+No token or a bad one: 401 with ``WWW-Authenticate``. A role that may not use a route: 403.
+A bureau or provider asking for another's resource gets 404 (``app.api.scope``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.domain.identifiers import EnterpriseNumber, InvalidIdentifier
+from app.errors import ErrorKind, KmopError
+from app.events import Actor
+from app.settings import DEVELOPMENT_JWT_SECRET, Settings
+
+REALM = "kmop-registry"
+CLOCK_SKEW_SECONDS = 30
+
+
+class Role(StrEnum):
+    AGENCY = "agency"
+    BUREAU = "bureau"
+    PROVIDER = "provider"
+
+
+class Unauthenticated(KmopError):
+    code = "unauthenticated"
+    kind = ErrorKind.UNAUTHENTICATED
+    title = "Authentication required"
+
+    def __init__(self, detail: str, *, invalid_token: bool = False) -> None:
+        challenge = f'Bearer realm="{REALM}"'
+        if invalid_token:
+            challenge += ', error="invalid_token"'
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+
+
+class Forbidden(KmopError):
+    code = "forbidden"
+    kind = ErrorKind.FORBIDDEN
+    title = "Your role may not do this"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    client_id: str
+    role: Role
+    bureau_id: str | None = None  # role bureau: the one bureau it acts for
+    enterprise_number: str | None = None  # role provider: its enterprise, canonical
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(id=self.client_id, role=self.role.value)
+
+
+class TokenVerifier:
+    """Checks signatures and claims; built once per app from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.audience = settings.jwt_audience
+        self.issuer = settings.jwt_issuer
+        self._secret = settings.signing_secret()
+        if settings.environment == "production" and self._secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError("the development JWT secret cannot be used in production")
+        self._public_key = settings.jwt_public_key
+        self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+        if not (self._secret or self._public_key or self._jwks):
+            raise ValueError(
+                "no way to verify tokens: set KMOP_JWT_SECRET, KMOP_JWT_PUBLIC_KEY or KMOP_JWKS_URL"
+            )
+
+    async def _key(self, token: str, algorithm: str) -> Any:
+        if algorithm == "HS256" and self._secret:
+            return self._secret
+        if algorithm == "RS256" and self._public_key:
+            return self._public_key
+        if algorithm == "RS256" and self._jwks is not None:
+            jwks = self._jwks
+            signing_key = await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)
+            return signing_key.key
+        raise jwt.InvalidAlgorithmError(f"tokens signed with {algorithm} are not accepted here")
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg", "")
+            claims = jwt.decode(
+                token,
+                await self._key(token, algorithm),
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["exp", "sub", "aud"]},
+            )
+        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+            raise Unauthenticated(
+                f"the bearer token is not valid: {exc}", invalid_token=True
+            ) from None
+        return _principal(claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError:
+        raise Unauthenticated(
+            "the token's role must be agency, bureau or provider", invalid_token=True
+        ) from None
+    client_id = str(claims["sub"])
+    if role is Role.BUREAU:
+        bureau_id = claims.get("bureau_id")
+        if not isinstance(bureau_id, str) or not bureau_id:
+            raise Unauthenticated("a bureau's token names its bureau_id", invalid_token=True)
+        return Principal(client_id, role, bureau_id=bureau_id)
+    if role is Role.PROVIDER:
+        try:
+            enterprise = EnterpriseNumber.parse(str(claims.get("enterprise_number", "")))
+        except InvalidIdentifier:
+            raise Unauthenticated(
+                "a provider's token names a valid enterprise_number", invalid_token=True
+            ) from None
+        return Principal(client_id, role, enterprise_number=str(enterprise))
+    return Principal(client_id, role)
+
+
+def mint_token(
+    secret: str,
+    *,
+    subject: str,
+    role: Role,
+    bureau_id: str | None = None,
+    enterprise_number: str | None = None,
+    audience: str = "kmop-registry",
+    ttl_seconds: int = 3600,
+    issuer: str | None = None,
+) -> str:
+    """An HS256 token as a client-credentials flow would issue it (development and tests)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": role.value,
+        "aud": audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if issuer:
+        claims["iss"] = issuer
+    if bureau_id is not None:
+        claims["bureau_id"] = bureau_id
+    if enterprise_number is not None:
+        claims["enterprise_number"] = str(EnterpriseNumber.parse(enterprise_number))
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    scheme_name="bearer",
+    description="A JWT with `sub`, `role` (agency, bureau, provider), `bureau_id` or "
+    "`enterprise_number`, `aud` and `exp`. Development tokens: `kmop token --help`.",
+)
+
+
+async def authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer)
+) -> Principal:
+    if credentials is None:
+        raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
+    verifier: TokenVerifier = request.app.state.verifier
+    principal = await verifier.verify(credentials.credentials)
+    request.state.principal = principal  # for the access log
+    return principal
+
+
+def require(*roles: Role) -> Any:
+    allowed = frozenset(roles)
+    names = ", ".join(sorted(role.value for role in allowed))
+
+    async def dependency(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"this route is for: {names}; your token's role is {principal.role}")
+        return principal
+
+    return dependency
+
+
+AgencyPrincipal = Annotated[Principal, Depends(require(Role.AGENCY))]
+BureauPrincipal = Annotated[Principal, Depends(require(Role.BUREAU))]
+ProviderPrincipal = Annotated[Principal, Depends(require(Role.PROVIDER))]
+AnyPrincipal = Annotated[Principal, Depends(require(Role.AGENCY, Role.BUREAU, Role.PROVIDER))]

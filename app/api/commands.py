@@ -1,0 +1,202 @@
+"""What every command route shares: who acts, under which correlation and idempotency key, at
+which version (``If-Match``), and how its reply is made, remembered and sent.
+
+A route resolves its resource through the caller's scope, then hands ``CommandContext.run`` two
+functions: one that executes the command through ``RegistrationService`` (passing on the
+``finish`` hook), and one that renders the reply from the outcome. The reply is rendered inside
+the command's transaction, so that what an ``Idempotency-Key`` remembers is exactly what was
+committed.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.api.auth import Principal, authenticate
+from app.api.correlation import current_request_id
+from app.api.idempotency import (
+    HEADER as IDEMPOTENCY_HEADER,
+)
+from app.api.idempotency import (
+    KEY_PATTERN,
+    REPLAYED_HEADER,
+    IdempotencyKeyReused,
+    IdempotencyRace,
+    IdempotentRequest,
+    StoredResponse,
+    fingerprint,
+)
+from app.domain.decider import Command
+from app.errors import ErrorKind, KmopError
+from app.events import EventMetadata
+from app.services.registrations import Finish, RegistrationService
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+
+
+class InvalidIfMatch(KmopError):
+    code = "invalid-if-match"
+    kind = ErrorKind.INVALID
+    title = "If-Match must be one ETag this service handed out"
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    match = _ETAG.match(value)
+    if match is None:
+        raise InvalidIfMatch(
+            f'If-Match {value!r} is not an ETag such as "3"',
+            errors=[{"parameter": "If-Match", "in": "header", "detail": "not an ETag"}],
+        )
+    return int(match.group(1))
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status_code: int
+    body: BaseModel
+    location: str | None = None
+    version: int | None = None  # sent as the ETag
+
+    def stored(self) -> StoredResponse:
+        headers = {}
+        if self.location:
+            headers["Location"] = self.location
+        if self.version is not None:
+            headers["ETag"] = etag(self.version)
+        return StoredResponse(self.status_code, self.body.model_dump_json().encode(), headers)
+
+
+Render = Callable[[AsyncConnection, Any], Awaitable[Reply]]
+# The service's ``finish`` hook as the routes pass it on (also after work that is no Outcome).
+Hook = Callable[[AsyncConnection, Any], Awaitable[None]]
+
+
+def _response(stored: StoredResponse, *, replayed: bool = False) -> Response:
+    headers = dict(stored.headers)
+    if replayed:
+        headers[REPLAYED_HEADER] = "true"
+    return Response(
+        stored.body,
+        status_code=stored.status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    principal: Principal
+    service: RegistrationService
+    metadata: EventMetadata
+    expected_version: int | None
+    idempotency: IdempotentRequest | None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.service.engine
+
+    async def run(self, execute: Callable[[Hook], Awaitable[object]], render: Render) -> Response:
+        if self.idempotency is not None:
+            stored = await self.idempotency.stored(self.engine)
+            if stored is not None:
+                return _response(stored, replayed=True)
+        replies: list[StoredResponse] = []
+
+        async def finish(conn: AsyncConnection, outcome: Any) -> None:
+            stored = (await render(conn, outcome)).stored()
+            if self.idempotency is not None:
+                await self.idempotency.remember(conn, stored)
+            replies.append(stored)
+
+        try:
+            await execute(finish)
+        except (KmopError, IdempotencyRace):
+            # A request with the same key may have committed meanwhile: that is the answer.
+            if self.idempotency is not None:
+                stored = await self.idempotency.stored(self.engine)
+                if stored is not None:
+                    return _response(stored, replayed=True)
+            raise
+        return _response(replies[-1])
+
+    async def on_unit(self, unit_key: str, command: Command, render: Render) -> Response:
+        """Run a command of the registration process on one unit's stream."""
+
+        async def execute(finish: Finish) -> object:
+            return await self.service.execute(
+                unit_key,
+                command,
+                self.metadata,
+                expected_version=self.expected_version,
+                finish=finish,
+            )
+
+        return await self.run(execute, render)
+
+
+async def command_context(
+    request: Request,
+    principal: Annotated[Principal, Depends(authenticate)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_HEADER,
+            pattern=KEY_PATTERN,
+            description="Any unique string per request (e.g. a UUID). A retry with the same key "
+            "and body gets the first response again and changes nothing; the same key with "
+            "another body is refused (409 idempotency-key-reused). Kept at least 24 hours.",
+        ),
+    ] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The ETag read (e.g. "3"): the command applies only if the resource '
+            "is still at that version, else 412 version-mismatch.",
+        ),
+    ] = None,
+) -> CommandContext:
+    idempotency = None
+    if idempotency_key is not None:
+        body = await request.body()
+        idempotency = IdempotentRequest(
+            principal.client_id,
+            idempotency_key,
+            fingerprint(request.method, request.url.path, body),
+        )
+    return CommandContext(
+        principal=principal,
+        service=request.app.state.service,
+        metadata=EventMetadata(
+            actor=principal.actor,
+            correlation_id=current_request_id(),
+            idempotency_key=idempotency_key,
+        ),
+        expected_version=parse_if_match(if_match),
+        idempotency=idempotency,
+    )
+
+
+CommandDep = Annotated[CommandContext, Depends(command_context)]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4()}"
+
+
+__all__ = ["CommandContext", "CommandDep", "IdempotencyKeyReused", "Reply", "etag", "new_id"]

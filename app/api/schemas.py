@@ -1,0 +1,445 @@
+"""Request bodies and response documents of the HTTP API.
+
+Identifiers are accepted in their common written forms and returned canonical: enterprise
+numbers (``BE 0403.170.701`` -> ``0403170701``), IBANs (spaces, lower case), registration
+numbers (``dv.o 236716`` -> ``DV.O236716``). Text is bounded and free of control characters
+(PostgreSQL cannot store NUL); dates lie between 1900 and 2999. A field that breaks any of this
+is a ``validation-failed`` problem with a JSON pointer to it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from app.domain.events import AuditResult, Score, Track
+from app.domain.identifiers import (
+    BankAccount,
+    EnterpriseNumber,
+    InvalidIdentifier,
+    ServiceType,
+)
+from app.domain.norm import AuditType, Certificate, ProfessionalBody, Requirement
+from app.domain.policies import ELIGIBLE_THEMES
+
+T = TypeVar("T")
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def _printable(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
+        raise ValueError("must not contain control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _day(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"must lie between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+def enterprise_number(value: str) -> str:
+    try:
+        return str(EnterpriseNumber.parse(value))
+    except InvalidIdentifier as exc:
+        raise ValueError(exc.detail) from None
+
+
+def _iban(value: str) -> str:
+    try:
+        return str(BankAccount.parse(value))
+    except InvalidIdentifier as exc:
+        raise ValueError(exc.detail) from None
+
+
+def _theme(value: str) -> str:
+    if value not in ELIGIBLE_THEMES:
+        raise ValueError(f"not an eligible theme; one of: {', '.join(sorted(ELIGIBLE_THEMES))}")
+    return value
+
+
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    AfterValidator(_printable),
+]
+
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=ID_PATTERN),
+    Field(description="Letters, digits and . _ : - (at most 100)", examples=["bureau-kiwa"]),
+]
+Day = Annotated[date, AfterValidator(_day)]
+EnterpriseNumberText = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(enterprise_number),
+    Field(
+        description="Belgian enterprise number in any common form; returned as 10 digits",
+        examples=["BE 0403.170.701"],
+    ),
+]
+IbanText = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_iban),
+    Field(description="IBAN of a SEPA country", examples=["BE68 5390 0754 7034"]),
+]
+Theme = Annotated[str, AfterValidator(_theme)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
+class CertificateIn(Body):
+    certificate: Certificate
+    valid_until: Day
+
+
+class SubmitApplicationRequest(Body):
+    """A provider's application for one service type (its enterprise comes from its token)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "service_type": "opleiding",
+                    "provider_name": "Vormingscentrum Voorbeeld",
+                    "bank_account": "BE68 5390 0754 7034",
+                    "activities": "Opleidingen digitale vaardigheden voor kmo's",
+                    "themes": ["digitalisering", "innovatie"],
+                    "track": "basic",
+                }
+            ]
+        }
+    )
+
+    service_type: ServiceType
+    department: ShortText | None = Field(
+        None, description="Universities and university colleges register per department"
+    )
+    provider_name: ShortText
+    bank_account: IbanText
+    activities: LongText
+    themes: list[Theme] = Field(min_length=1, max_length=8)
+    track: Track = Track.BASIC
+    certificates: list[CertificateIn] = Field(default_factory=list, max_length=3)
+    professional_body: ProfessionalBody | None = None
+    activity_started_on: Day | None = Field(None, description="Starter track: start of activity")
+    dossiers: int | None = Field(
+        None, ge=0, le=1_000_000, description="Starter track: kmo-portefeuille dossiers so far"
+    )
+
+
+class ChooseBureauRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"bureau_id": "bureau-kiwa"}]})
+
+    bureau_id: Identifier
+
+
+class SwornDeclarationRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"received_on": "2026-11-20"}]})
+
+    received_on: Day | None = Field(None, description="Default: today")
+
+
+class PlanAuditRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"visit_date": "2026-12-15", "planned_hours": "6.5"}]}
+    )
+
+    visit_date: Day
+    planned_hours: Decimal = Field(gt=0, le=1000, max_digits=6, decimal_places=2)
+
+
+class IndicatorScoreIn(Body):
+    indicator: Annotated[str, StringConstraints(pattern=r"^\d{1,2}\.\d{1,2}$")] = Field(
+        examples=["1.1"]
+    )
+    conformity: Score = Field(description="overeenstemming: B, G, T or V")
+    demonstrability: Score = Field(description="aantoonbaarheid: B, G, T or V")
+
+
+class VerdictIn(Body):
+    requirement: Requirement = Field(description="1 activity ... 5 integrity")
+    met: bool
+
+
+_REPORT_EXAMPLE: dict[str, Any] = {
+    "audit_type": "basic",
+    "visit_date": "2026-12-15",
+    "norm_version": "2019",
+    "scores": [
+        {"indicator": f"{r}.{i}", "conformity": "T", "demonstrability": "V"}
+        for r in range(1, 6)
+        for i in range(1, 5)
+    ],
+    "verdicts": [{"requirement": r, "met": True} for r in range(1, 6)],
+    "result": "passed",
+}
+
+
+class AuditReportRequest(Body):
+    """The bureau's report: two scores per audited indicator, a verdict per audited
+    requirement, the result; a conditional pass names its follow-up deadline (6-12 months)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_REPORT_EXAMPLE]})
+
+    report_id: Identifier | None = Field(None, description="The bureau's reference; default new")
+    audit_type: AuditType
+    visit_date: Day
+    norm_version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.-]{1,20}$")] = "2019"
+    scores: list[IndicatorScoreIn] = Field(max_length=200)
+    verdicts: list[VerdictIn] = Field(max_length=10)
+    result: AuditResult
+    follow_up_deadline: Day | None = None
+
+
+class ReactionRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reaction": "Klanttevredenheid wordt nu gemeten."}]}
+    )
+
+    reaction: LongText
+
+
+class DecisionRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"granted": True, "decision_date": "2026-12-20"}]}
+    )
+
+    granted: bool
+    decision_date: Day | None = Field(None, description="Default: today")
+    reason: LongText | None = None
+
+
+class StopRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "Misbruik vastgesteld bij controle"}]}
+    )
+
+    reason: LongText
+
+
+class AppointBureauRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bureau_id": "bureau-kiwa",
+                    "name": "Kiwa Belgium",
+                    "enterprise_number": "0403.170.701",
+                    "appointed_from": "2024-01-01",
+                    "contact": "kmop@kiwa.example",
+                }
+            ]
+        }
+    )
+
+    bureau_id: Identifier
+    name: ShortText
+    enterprise_number: EnterpriseNumberText
+    appointed_from: Day
+    appointed_until: Day | None = None
+    contact: ShortText | None = None
+
+
+class RetireBureauRequest(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"last_day": "2027-12-31"}]})
+
+    last_day: Day
+
+
+class RatingRequest(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "rating-2026-000123",
+                    "provider_enterprise_number": "0403.170.701",
+                    "client_enterprise_number": "BE0417497106",
+                    "score": 4,
+                }
+            ]
+        }
+    )
+
+    reference: Identifier
+    provider_enterprise_number: EnterpriseNumberText
+    client_enterprise_number: EnterpriseNumberText
+    score: int = Field(ge=1, le=5)
+    rated_on: Day | None = None
+
+
+# --- responses ---------------------------------------------------------------------------
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PendingDeadline(View):
+    kind: str = Field(description="follow_up, expiry or reaction")
+    last_day: date
+
+
+class Registration(View):
+    """A registration unit: one provider (department) and one service type."""
+
+    id: str = Field(description="The unit: enterprise number, service type (and department)")
+    registration_number: str | None = Field(None, examples=["DV.O000001"])
+    enterprise_number: str
+    department: str | None
+    service_type: ServiceType
+    provider_name: str
+    status: str
+    registration_kind: str | None = Field(None, description="full, conditional or starter")
+    first_registered_on: date | None
+    valid_from: date | None
+    valid_until: date | None
+    pending_deadline: PendingDeadline | None
+    open_application_id: str | None
+    current_audit_id: str | None
+    current_bureau_id: str | None
+    version: int = Field(description="The stream version; also the ETag")
+    as_of: datetime | None = Field(None, description="Set when asked as of a past instant")
+
+
+class AuditSummary(View):
+    audit_id: str
+    bureau_id: str
+    audit_type: AuditType
+    status: str
+    visit_date: date | None
+    result: AuditResult | None
+
+
+class Application(View):
+    application_id: str
+    registration_id: str
+    enterprise_number: str
+    service_type: ServiceType
+    track: Track
+    status: str = Field(description="open, granted or refused")
+    submitted_on: date
+    sworn_declaration_on: date | None
+    decided_on: date | None
+    audit: AuditSummary | None
+    registration_number: str | None
+    version: int
+
+
+class Report(View):
+    report_id: str
+    audit_type: AuditType
+    norm_version: str
+    visit_date: date
+    scores: list[IndicatorScoreIn]
+    verdicts: list[VerdictIn]
+    result: AuditResult
+    follow_up_deadline: date | None
+    reaction_deadline: date | None
+    submitted_on: date
+
+
+class Reaction(View):
+    reacted_on: date
+    reaction: str
+
+
+class AuditListItem(View):
+    audit_id: str
+    registration_id: str
+    application_id: str | None = Field(description="None for a follow-up audit")
+    enterprise_number: str
+    provider_name: str
+    service_type: ServiceType
+    bureau_id: str
+    audit_type: AuditType
+    status: str = Field(description="assigned, planned, reported, reacted or cancelled")
+    assigned_on: date
+    visit_date: date | None
+    planned_hours: Decimal | None
+    cost_estimate: Decimal | None = Field(description="planned hours x the hourly rate, EUR")
+    version: int = Field(description="The registration unit's stream version; also the ETag")
+
+
+class Audit(AuditListItem):
+    """An audit with every report on it (scores and verdicts) and the provider's reactions."""
+
+    reports: list[Report]
+    reactions: list[Reaction]
+
+
+class Bureau(View):
+    bureau_id: str
+    name: str
+    enterprise_number: str
+    appointed_from: date
+    appointed_until: date | None
+    contact: str | None
+    version: int
+
+
+class Rating(View):
+    reference: str
+    provider_enterprise_number: str
+    client_enterprise_number: str
+    score: int
+    rated_on: date
+
+
+class DeadlineRun(View):
+    now: datetime
+    units_checked: int
+    events: dict[str, int]
+    failed: list[str]
+
+
+class Actor(View):
+    id: str
+    role: str
+
+
+class HistoryEvent(View):
+    position: int
+    version: int
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+    actor: Actor | None
+    correlation_id: str | None
+    idempotency_key: str | None
+    recorded_at: datetime
+
+
+class Page(View, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        None, description="Pass as ?cursor= for the next page; null on the last page"
+    )

@@ -1,0 +1,100 @@
+"""Helpers for driving the HTTP API as its three kinds of clients would."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+import httpx
+
+from app.api.auth import Role, mint_token
+from app.domain.norm import CURRENT_NORM
+from app.settings import DEVELOPMENT_JWT_SECRET
+from tests.integration.scenarios import enterprise_number
+
+PROBLEM = "application/problem+json"
+PROVIDER_KBO = str(enterprise_number(1))
+OTHER_PROVIDER_KBO = str(enterprise_number(2))
+BUREAU_KBO = str(enterprise_number(900))
+BUREAU_ID = "bureau-kiwa"
+OTHER_BUREAU_ID = "bureau-dnv"
+
+
+def token(role: Role, **claims: Any) -> str:
+    return mint_token(
+        DEVELOPMENT_JWT_SECRET, subject=claims.pop("sub", f"{role}-client"), role=role, **claims
+    )
+
+
+def auth(role: Role, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, **claims)}"}
+
+
+AGENCY = auth(Role.AGENCY, sub="vlaio-backoffice")
+PROVIDER = auth(Role.PROVIDER, sub="provider-app", enterprise_number=PROVIDER_KBO)
+OTHER_PROVIDER = auth(Role.PROVIDER, sub="other-app", enterprise_number=OTHER_PROVIDER_KBO)
+BUREAU = auth(Role.BUREAU, sub="kiwa-software", bureau_id=BUREAU_ID)
+OTHER_BUREAU = auth(Role.BUREAU, sub="dnv-software", bureau_id=OTHER_BUREAU_ID)
+
+
+def key() -> dict[str, str]:
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+def application_body(service_type: str = "opleiding", **fields: Any) -> dict[str, Any]:
+    return {
+        "service_type": service_type,
+        "provider_name": "Vormingscentrum Voorbeeld",
+        "bank_account": "be68 5390 0754 7034",
+        "activities": "Opleidingen digitale vaardigheden voor kmo's",
+        "themes": ["digitalisering", "innovatie"],
+        **fields,
+    }
+
+
+def report_body(
+    audited: Iterable[int],
+    *,
+    visit: date,
+    audit_type: str = "basic",
+    not_met: Iterable[int] = (),
+    result: str | None = None,
+    follow_up_deadline: date | None = None,
+) -> dict[str, Any]:
+    audited, lacking = set(audited), set(not_met)
+    return {
+        "audit_type": audit_type,
+        "visit_date": visit.isoformat(),
+        "scores": [
+            {"indicator": i.code, "conformity": "T", "demonstrability": "V"}
+            for i in CURRENT_NORM.indicators
+            if i.requirement in audited
+        ],
+        "verdicts": [{"requirement": r, "met": r not in lacking} for r in sorted(audited)],
+        "result": result or ("failed" if lacking else "passed"),
+        "follow_up_deadline": follow_up_deadline.isoformat() if follow_up_deadline else None,
+    }
+
+
+def bureau_body(bureau_id: str = BUREAU_ID, kbo: str = BUREAU_KBO) -> dict[str, Any]:
+    return {
+        "bureau_id": bureau_id,
+        "name": "Kiwa Belgium" if bureau_id == BUREAU_ID else "DNV Business Assurance",
+        "enterprise_number": kbo,
+        "appointed_from": "2024-01-01",
+    }
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code, body
+    return body
