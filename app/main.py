@@ -28,6 +28,27 @@ API_VERSION = "0.2.0"
 log = logging.getLogger(__name__)
 
 
+TAGS = [
+    {
+        "name": "provider",
+        "description": "Providers (role `provider`, bound to one enterprise): apply, choose an "
+        "audit bureau, react to a failed audit, follow their applications, registrations and "
+        "reports.",
+    },
+    {
+        "name": "bureau",
+        "description": "Audit-bureau software (role `bureau`, bound to one bureau): the audits "
+        "assigned to its bureau, planning, reports.",
+    },
+    {
+        "name": "agency",
+        "description": "The agency's systems (role `agency`): sworn declarations, decisions, "
+        "stops, bureaus, ratings, the deadline job, histories; reads everything.",
+    },
+    {"name": "operations", "description": "Liveness and readiness; no login."},
+]
+
+
 def _operation_id(route: APIRoute) -> str:
     """Stable operation ids: the route function's name, never derived from the path."""
     return route.name
@@ -82,6 +103,7 @@ def create_app(
         ),
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        openapi_tags=TAGS,
     )
     if engine is not None:
         app.state.engine = engine

@@ -302,3 +302,33 @@ def test_the_follow_up_audit_is_the_registrations_not_an_applications() -> None:
             chosen_on=date(2026, 9, 1),
         )
     ]
+
+
+def test_a_bureau_chosen_for_an_application_is_for_that_application_only() -> None:
+    state = given(application_submitted())
+    command = ChooseAuditBureau(AUDIT_ID, BUREAU, application_id=APPLICATION_ID)
+    assert when(command, state, CHOSEN_ON) == [chosen()]
+    elsewhere = ChooseAuditBureau(AUDIT_ID, BUREAU, application_id="another-application")
+    refused(errors.NoOpenApplication, elsewhere, state, CHOSEN_ON)
+
+
+def test_a_bureau_chosen_for_the_follow_up_audits_the_follow_up_even_during_a_renewal() -> None:
+    renewal = application_submitted(
+        Track.RENEWAL, application_id="renewal", submitted_on=date(2026, 4, 15)
+    )
+    state = given(*registered(RegistrationKind.CONDITIONAL), renewal)
+    day = date(2026, 5, 1)
+    command = ChooseAuditBureau("follow-up", BUREAU, follow_up=True)
+    assert when(command, state, day) == [
+        chosen(AuditType.CONDITIONAL_FOLLOW_UP, audit_id="follow-up", chosen_on=day)
+    ]
+    # without saying so, the open (renewal) application goes first
+    assert when(ChooseAuditBureau("r", BUREAU), state, day) == [
+        chosen(AuditType.RENEWAL, audit_id="r", chosen_on=day)
+    ]
+
+
+def test_a_follow_up_bureau_needs_a_follow_up_that_is_due() -> None:
+    for history in ([application_submitted()], registered()):
+        command = ChooseAuditBureau(AUDIT_ID, BUREAU, follow_up=True)
+        refused(errors.NoFollowUpDue, command, given(*history), date(2026, 5, 1))
