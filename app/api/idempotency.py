@@ -107,7 +107,9 @@ async def forget_expired(engine: AsyncEngine, retention: timedelta) -> int:
     """Delete keys older than the retention (`KMOP_IDEMPOTENCY_RETENTION_HOURS`, >= 24)."""
     async with engine.begin() as conn:
         result = await conn.execute(
-            text("DELETE FROM idempotency_keys WHERE created_at < now() - :retention"),
+            text(
+                "DELETE FROM idempotency_keys WHERE created_at < now() - CAST(:retention AS interval)"
+            ),
             {"retention": retention},
         )
     return int(result.rowcount or 0)
