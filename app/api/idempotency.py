@@ -47,7 +47,7 @@ class StoredResponse:
 def fingerprint(method: str, path: str, body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:  # not JSON: the bytes as sent
+    except (ValueError, RecursionError):  # not JSON (or absurdly deep): the bytes as sent
         canonical = body
     digest = hashlib.sha256(f"{method} {path}\n".encode())
     digest.update(canonical)
