@@ -250,3 +250,17 @@ async def test_lists_page_with_a_cursor_and_filter(api: httpx.AsyncClient) -> No
 async def test_unknown_routes_and_methods_are_problems(api: httpx.AsyncClient) -> None:
     problem(await api.get("/nowhere", headers=AGENCY), 404, "not-found")
     problem(await api.delete("/applications", headers=AGENCY), 405, "method-not-allowed")
+
+
+async def test_a_deeply_nested_body_with_an_idempotency_key_is_a_problem(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = await api.post(
+        "/applications",
+        content=deep,
+        headers=PROVIDER | {"Content-Type": "application/json", "Idempotency-Key": "deep"},
+    )
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await count_events(engine) == 0
