@@ -29,6 +29,7 @@ from app.settings import DEVELOPMENT_JWT_SECRET, Settings
 
 REALM = "kmop-registry"
 CLOCK_SKEW_SECONDS = 30
+KEYS_RETRY_AFTER_SECONDS = 30
 
 
 class Role(StrEnum):
@@ -53,6 +54,19 @@ class Forbidden(KmopError):
     code = "forbidden"
     kind = ErrorKind.FORBIDDEN
     title = "Your role may not do this"
+
+
+class TokenKeysUnavailable(KmopError):
+    code = "token-keys-unavailable"
+    kind = ErrorKind.UNAVAILABLE
+    title = "The keys that verify tokens cannot be fetched"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the token could not be checked: the key server (KMOP_JWKS_URL) is unreachable or "
+            "serves no usable signing key; try again shortly",
+            headers={"Retry-After": str(KEYS_RETRY_AFTER_SECONDS)},
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +103,10 @@ class TokenVerifier:
         if algorithm == "RS256" and self._public_key:
             return self._public_key
         if algorithm == "RS256" and self._jwks is not None:
-            jwks = self._jwks
-            signing_key = await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)
-            return signing_key.key
+            kid = jwt.get_unverified_header(token).get("kid")
+            if not isinstance(kid, str) or not kid:
+                raise jwt.InvalidTokenError("the token's header names no key id (kid)")
+            return await asyncio.to_thread(_jwks_key, self._jwks, kid)
         raise jwt.InvalidAlgorithmError(f"tokens signed with {algorithm} are not accepted here")
 
     async def verify(self, token: str) -> Principal:
@@ -106,11 +121,29 @@ class TokenVerifier:
                 leeway=CLOCK_SKEW_SECONDS,
                 options={"require": ["exp", "sub", "aud"]},
             )
-        except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
+        except jwt.InvalidTokenError as exc:
             raise Unauthenticated(
                 f"the bearer token is not valid: {exc}", invalid_token=True
             ) from None
         return _principal(claims)
+
+
+def _jwks_key(jwks: jwt.PyJWKClient, kid: str) -> Any:
+    """The key ``kid`` from the JWKS URL. A key server that is down or serves nothing usable is
+    our problem (503); a key id it does not know is the token's (401)."""
+    try:
+        keys = jwks.get_signing_keys()  # cached after the first fetch
+    except (jwt.PyJWTError, ValueError):  # unreachable, no signing keys, not JSON, not a set
+        raise TokenKeysUnavailable() from None
+    known = jwks.match_kid(keys, kid)
+    if known is not None:
+        return known.key
+    try:
+        return jwks.get_signing_key(kid).key  # refetches once: the keys may have rotated
+    except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, ValueError):
+        raise TokenKeysUnavailable() from None
+    except jwt.PyJWKClientError:
+        raise jwt.InvalidTokenError(f"no key with id {kid!r} signs tokens here") from None
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

@@ -108,7 +108,8 @@ async def forget_expired(engine: AsyncEngine, retention: timedelta) -> int:
     async with engine.begin() as conn:
         result = await conn.execute(
             text(
-                "DELETE FROM idempotency_keys WHERE created_at < now() - CAST(:retention AS interval)"
+                "DELETE FROM idempotency_keys"
+                " WHERE created_at < now() - CAST(:retention AS interval)"
             ),
             {"retention": retention},
         )

@@ -1,0 +1,497 @@
+"""Retries, restarts and races over HTTP: ``Idempotency-Key`` replays the first response and
+appends nothing, ``If-Match`` pins the version, and concurrent writers of one registration
+cannot both win. Every test counts what was appended in the ``events`` table itself."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.api.auth import Role
+from app.api.idempotency import forget_expired
+from app.main import create_app
+from app.services.clock import FixedClock
+from app.settings import Settings
+from tests.api.support import (
+    AGENCY,
+    BUREAU,
+    BUREAU_ID,
+    OTHER_PROVIDER_KBO,
+    PROVIDER,
+    PROVIDER_KBO,
+    application_body,
+    auth,
+    bureau_body,
+    key,
+    ok,
+    problem,
+    report_body,
+)
+
+REPLAYED = "Idempotent-Replayed"
+VISIT = date(2026, 1, 15)
+REPORTED = datetime(2026, 1, 16, 10, tzinfo=UTC)
+DECISION_EVENTS = ("RegistrationGranted", "ApplicationRefused")
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+async def count_events(engine: AsyncEngine, *event_types: str) -> int:
+    sql = "SELECT count(*) FROM events"
+    params: dict[str, Any] = {}
+    if event_types:
+        sql += " WHERE event_type = ANY(:types)"
+        params["types"] = list(event_types)
+    async with engine.connect() as conn:
+        return int(await conn.scalar(text(sql), params) or 0)
+
+
+async def last_event(engine: AsyncEngine) -> tuple[str, dict[str, Any]]:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text("SELECT event_type, metadata FROM events ORDER BY position DESC LIMIT 1")
+            )
+        ).one()
+    return str(row.event_type), dict(row.metadata)
+
+
+async def stored_keys(engine: AsyncEngine) -> set[tuple[str, str]]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT client_id, key FROM idempotency_keys"))).all()
+    return {(str(row.client_id), str(row.key)) for row in rows}
+
+
+async def submit(api: httpx.AsyncClient, service_type: str = "opleiding") -> str:
+    response = await api.post(
+        "/applications", json=application_body(service_type), headers=PROVIDER | key()
+    )
+    application_id: str = ok(response, 201)["application_id"]
+    return application_id
+
+
+async def audit_passed(api: httpx.AsyncClient, clock: FixedClock, application_id: str) -> None:
+    """From a submitted application to a passed audit report: a decision may now be made."""
+    ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY | key()), 201)
+    ok(
+        await api.post(
+            f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY | key()
+        )
+    )
+    chosen = await api.post(
+        f"/applications/{application_id}/audits",
+        json={"bureau_id": BUREAU_ID},
+        headers=PROVIDER | key(),
+    )
+    audit_id = ok(chosen, 201)["audit_id"]
+    ok(
+        await api.post(
+            f"/audits/{audit_id}/plan",
+            json={"visit_date": VISIT.isoformat(), "planned_hours": "6"},
+            headers=BUREAU | key(),
+        )
+    )
+    clock.set(REPORTED)
+    ok(
+        await api.post(
+            f"/audits/{audit_id}/reports",
+            json=report_body(range(1, 6), visit=VISIT),
+            headers=BUREAU | key(),
+        ),
+        201,
+    )
+
+
+# --- 1. a retry gets the first response again ------------------------------------------------
+
+
+async def test_a_retry_with_the_same_key_and_body_replays_the_first_response(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    headers = PROVIDER | key()
+    body = application_body()
+    first = await api.post("/applications", json=body, headers=headers)
+    created = ok(first, 201)
+    assert REPLAYED not in first.headers
+    assert first.headers["Location"] == f"/applications/{created['application_id']}"
+    events = await count_events(engine)
+    assert events == 1
+
+    # The same JSON, its keys in another order and laid out otherwise, is the same request.
+    reordered = json.dumps(dict(reversed(list(body.items()))), indent=4).encode()
+    assert reordered != json.dumps(body).encode()
+    retries = [
+        await api.post("/applications", json=body, headers=headers),
+        await api.post(
+            "/applications",
+            content=reordered,
+            headers=headers | {"Content-Type": "application/json"},
+        ),
+    ]
+    for retry in retries:
+        assert retry.status_code == 201, retry.text
+        assert retry.content == first.content  # byte for byte
+        assert retry.headers["Location"] == first.headers["Location"]
+        assert retry.headers["ETag"] == first.headers["ETag"]
+        assert retry.headers[REPLAYED] == "true"
+    assert await count_events(engine) == events
+
+    # Still exactly the one application.
+    listed = ok(await api.get("/applications", headers=PROVIDER))
+    assert [a["application_id"] for a in listed["items"]] == [created["application_id"]]
+
+
+# --- 2. the same key for another request is refused ------------------------------------------
+
+
+async def test_the_same_key_with_another_body_is_refused(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    headers = PROVIDER | key()
+    ok(await api.post("/applications", json=application_body(), headers=headers), 201)
+    events = await count_events(engine)
+
+    other = application_body(provider_name="Een Heel Andere Naam")
+    refused = await api.post("/applications", json=other, headers=headers)
+    problem(refused, 409, "idempotency-key-reused")
+    assert REPLAYED not in refused.headers
+    # Another service type would have been a new, valid application: still refused.
+    refused = await api.post("/applications", json=application_body("advies"), headers=headers)
+    problem(refused, 409, "idempotency-key-reused")
+    assert await count_events(engine) == events
+
+
+# --- 3. keys are per client -------------------------------------------------------------------
+
+
+async def test_keys_are_per_client(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    shared = key()
+    first = ok(
+        await api.post("/applications", json=application_body(), headers=PROVIDER | shared), 201
+    )
+
+    someone_else = auth(Role.PROVIDER, sub="someone-else", enterprise_number=OTHER_PROVIDER_KBO)
+    response = await api.post(
+        "/applications", json=application_body(), headers=someone_else | shared
+    )
+    theirs = ok(response, 201)
+    assert REPLAYED not in response.headers
+    assert theirs["application_id"] != first["application_id"]
+    assert theirs["enterprise_number"] == OTHER_PROVIDER_KBO
+    assert await count_events(engine, "ApplicationSubmitted") == 2
+
+    # Another client of the same enterprise with the same key is not replayed either: its
+    # request is judged on its own (and the unit already has an open application).
+    colleague = auth(Role.PROVIDER, sub="colleague-app", enterprise_number=PROVIDER_KBO)
+    judged = await api.post("/applications", json=application_body(), headers=colleague | shared)
+    problem(judged, 409, "application-already-open")
+    assert await count_events(engine, "ApplicationSubmitted") == 2
+    assert await stored_keys(engine) == {
+        ("provider-app", shared["Idempotency-Key"]),
+        ("someone-else", shared["Idempotency-Key"]),
+    }
+
+
+# --- 4. the memory survives a restart ---------------------------------------------------------
+
+
+async def test_a_retry_after_a_restart_replays_the_first_response(
+    api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    headers = PROVIDER | key()
+    first = await api.post("/applications", json=application_body(), headers=headers)
+    ok(first, 201)
+    events = await count_events(engine)
+
+    restarted: FastAPI = create_app(Settings(environment="test"), engine=engine, clock=clock)
+    transport = httpx.ASGITransport(app=restarted, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as fresh:
+        retry = await fresh.post("/applications", json=application_body(), headers=headers)
+    assert retry.status_code == 201, retry.text
+    assert retry.content == first.content
+    assert retry.headers["Location"] == first.headers["Location"]
+    assert retry.headers[REPLAYED] == "true"
+    assert await count_events(engine) == events
+
+
+# --- 5. a refused command is not remembered ---------------------------------------------------
+
+
+async def test_a_refused_command_is_judged_again_on_retry(
+    api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """Only successful responses are remembered: a refused command appended nothing, so a
+    retry with the same key is judged again, on the state as it is then."""
+    application_id = await submit(api)
+    decide = AGENCY | key()
+    refused = await api.post(
+        f"/applications/{application_id}/decision", json={"granted": True}, headers=decide
+    )
+    problem(refused, 409, "decision-without-report")
+    assert ("vlaio-backoffice", decide["Idempotency-Key"]) not in await stored_keys(engine)
+
+    await audit_passed(api, clock, application_id)
+    events = await count_events(engine)
+    granted = await api.post(
+        f"/applications/{application_id}/decision", json={"granted": True}, headers=decide
+    )
+    assert ok(granted)["status"] == "granted"
+    assert REPLAYED not in granted.headers
+    assert await count_events(engine) == events + 1
+    assert await count_events(engine, *DECISION_EVENTS) == 1
+
+    # Now it is remembered.
+    again = await api.post(
+        f"/applications/{application_id}/decision", json={"granted": True}, headers=decide
+    )
+    assert again.status_code == 200
+    assert again.content == granted.content
+    assert again.headers[REPLAYED] == "true"
+    assert await count_events(engine) == events + 1
+
+
+# --- 6. concurrent retries with one key -------------------------------------------------------
+
+
+async def test_concurrent_retries_of_a_declaration_append_once(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    application_id = await submit(api)
+    headers = AGENCY | key()
+    url = f"/applications/{application_id}/sworn-declaration"
+    responses = await asyncio.gather(*(api.post(url, json={}, headers=headers) for _ in range(8)))
+
+    for response in responses:
+        assert response.status_code == 200, response.text
+    assert len({response.content for response in responses}) == 1
+    assert json.loads(responses[0].content)["sworn_declaration_on"] == "2026-01-05"
+    assert sum(REPLAYED not in response.headers for response in responses) == 1
+    assert await count_events(engine, "SwornDeclarationReceived") == 1
+    assert await count_events(engine) == 2
+
+
+async def test_concurrent_retries_of_an_application_append_once(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    headers = PROVIDER | key()
+    responses = await asyncio.gather(
+        *(api.post("/applications", json=application_body(), headers=headers) for _ in range(8))
+    )
+
+    for response in responses:
+        assert response.status_code == 201, response.text
+    assert len({response.content for response in responses}) == 1
+    assert len({response.headers["Location"] for response in responses}) == 1
+    assert sum(REPLAYED not in response.headers for response in responses) == 1
+    assert await count_events(engine) == 1
+
+
+# --- 7. who, why and under which key ----------------------------------------------------------
+
+
+async def test_every_event_records_key_actor_and_correlation(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    sent = PROVIDER | key() | {"X-Request-ID": "provider-req-42"}
+    response = await api.post("/applications", json=application_body(), headers=sent)
+    application_id = ok(response, 201)["application_id"]
+    assert response.headers["X-Request-ID"] == "provider-req-42"
+    event_type, metadata = await last_event(engine)
+    assert event_type == "ApplicationSubmitted"
+    assert metadata["idempotency_key"] == sent["Idempotency-Key"]
+    assert metadata["actor"] == {"id": "provider-app", "role": "provider"}
+    assert metadata["correlation_id"] == "provider-req-42"
+
+    # No X-Request-ID sent: one is made, answered in the header and kept with the event.
+    declare = AGENCY | key()
+    response = await api.post(
+        f"/applications/{application_id}/sworn-declaration", json={}, headers=declare
+    )
+    ok(response)
+    generated = response.headers["X-Request-ID"]
+    assert generated
+    event_type, metadata = await last_event(engine)
+    assert event_type == "SwornDeclarationReceived"
+    assert metadata["idempotency_key"] == declare["Idempotency-Key"]
+    assert metadata["actor"] == {"id": "vlaio-backoffice", "role": "agency"}
+    assert metadata["correlation_id"] == generated
+
+    # Without an Idempotency-Key, none is recorded.
+    response = await api.post(
+        "/applications", json=application_body("advies"), headers=PROVIDER | {"X-Request-ID": "r3"}
+    )
+    ok(response, 201)
+    event_type, metadata = await last_event(engine)
+    assert event_type == "ApplicationSubmitted"
+    assert metadata.get("idempotency_key") is None
+    assert metadata["correlation_id"] == "r3"
+    assert metadata["actor"] == {"id": "provider-app", "role": "provider"}
+
+
+# --- 8. If-Match ------------------------------------------------------------------------------
+
+
+async def test_if_match_pins_the_version(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    application_id = await submit(api)
+    url = f"/applications/{application_id}"
+    read = await api.get(url, headers=AGENCY)
+    version = ok(read)["version"]
+    assert read.headers["ETag"] == f'"{version}"'
+
+    declared = await api.post(
+        f"{url}/sworn-declaration", json={}, headers=AGENCY | {"If-Match": read.headers["ETag"]}
+    )
+    ok(declared)
+    assert declared.headers["ETag"] == f'"{version + 1}"'
+    reread = await api.get(url, headers=AGENCY)
+    assert reread.headers["ETag"] == declared.headers["ETag"]
+
+    # The ETag read before the declaration is stale now.
+    ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY | key()), 201)
+    events = await count_events(engine)
+    stale = await api.post(
+        f"{url}/audits",
+        json={"bureau_id": BUREAU_ID},
+        headers=PROVIDER | key() | {"If-Match": read.headers["ETag"]},
+    )
+    body = problem(stale, 412, "version-mismatch")
+    assert body["expected_version"] == version
+    assert body["actual_version"] == version + 1
+    assert await count_events(engine) == events
+
+    malformed = await api.post(
+        f"{url}/audits", json={"bureau_id": BUREAU_ID}, headers=PROVIDER | {"If-Match": "abc"}
+    )
+    problem(malformed, 422, "invalid-if-match")
+    assert await count_events(engine) == events
+
+    anything = await api.post(
+        f"{url}/audits", json={"bureau_id": BUREAU_ID}, headers=PROVIDER | {"If-Match": "*"}
+    )
+    ok(anything, 201)
+    assert anything.headers["ETag"] == f'"{version + 2}"'
+    assert await count_events(engine) == events + 1
+
+
+async def test_if_match_again_with_the_same_etag_is_refused(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    application_id = await submit(api)
+    etag = (await api.get(f"/applications/{application_id}", headers=AGENCY)).headers["ETag"]
+    url = f"/applications/{application_id}/sworn-declaration"
+    ok(await api.post(url, json={}, headers=AGENCY | {"If-Match": etag}))
+    events = await count_events(engine)
+
+    again = await api.post(url, json={}, headers=AGENCY | {"If-Match": etag})
+    problem(again, 412, "version-mismatch")
+    assert await count_events(engine) == events
+
+
+# --- 9. races between different commands ------------------------------------------------------
+
+
+async def test_concurrent_declarations_only_one_is_recorded(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    application_id = await submit(api)
+    url = f"/applications/{application_id}/sworn-declaration"
+    responses = await asyncio.gather(
+        *(api.post(url, json={}, headers=AGENCY | (key() if n % 2 else {})) for n in range(10))
+    )
+
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses == {200: 1, 409: 9}, [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            problem(response, 409, "sworn-declaration-already-received")
+    assert await count_events(engine, "SwornDeclarationReceived") == 1
+
+
+async def test_concurrent_decisions_only_one_is_recorded(
+    api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    application_id = await submit(api)
+    await audit_passed(api, clock, application_id)
+    url = f"/applications/{application_id}/decision"
+    granted, refused = await asyncio.gather(
+        api.post(url, json={"granted": True}, headers=AGENCY | key()),
+        api.post(url, json={"granted": False, "reason": "Twijfel"}, headers=AGENCY | key()),
+    )
+
+    assert sorted([granted.status_code, refused.status_code]) == [200, 409], (
+        granted.text,
+        refused.text,
+    )
+    loser = granted if granted.status_code == 409 else refused
+    problem(loser, 409, "no-open-application")
+    assert await count_events(engine, *DECISION_EVENTS) == 1
+    winner = refused if loser is granted else granted
+    status = ok(winner)["status"]
+    assert status == ("granted" if winner is granted else "refused")
+
+
+async def test_concurrent_applications_for_one_unit_only_one_is_open(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    responses = await asyncio.gather(
+        *(
+            api.post("/applications", json=application_body(), headers=PROVIDER | key())
+            for _ in range(10)
+        )
+    )
+
+    statuses = Counter(response.status_code for response in responses)
+    assert statuses == {201: 1, 409: 9}, [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            problem(response, 409, "application-already-open")
+    assert await count_events(engine, "ApplicationSubmitted") == 1
+    listed = ok(await api.get("/applications", headers=PROVIDER))
+    assert len(listed["items"]) == 1
+
+
+# --- 10. keys are forgotten after the retention -----------------------------------------------
+
+
+async def test_expired_keys_are_forgotten(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    old, fresh = key(), key()
+    first = await api.post("/applications", json=application_body(), headers=PROVIDER | old)
+    ok(first, 201)
+    ok(
+        await api.post("/applications", json=application_body("advies"), headers=PROVIDER | fresh),
+        201,
+    )
+    async with engine.begin() as conn:
+        moved = await conn.execute(
+            text(
+                "UPDATE idempotency_keys SET created_at = created_at - interval '25 hours'"
+                " WHERE key = :key"
+            ),
+            {"key": old["Idempotency-Key"]},
+        )
+        assert moved.rowcount == 1
+
+    assert await forget_expired(engine, timedelta(hours=24)) == 1
+    assert await stored_keys(engine) == {("provider-app", fresh["Idempotency-Key"])}
+    assert await forget_expired(engine, timedelta(hours=24)) == 0
+
+    # The forgotten key is no longer replayed: a retry is judged again (the unit's
+    # application is open), the fresh one still is.
+    events = await count_events(engine)
+    retried = await api.post("/applications", json=application_body(), headers=PROVIDER | old)
+    problem(retried, 409, "application-already-open")
+    replayed = await api.post(
+        "/applications", json=application_body("advies"), headers=PROVIDER | fresh
+    )
+    assert replayed.status_code == 201
+    assert replayed.headers[REPLAYED] == "true"
+    assert await count_events(engine) == events
