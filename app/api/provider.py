@@ -5,17 +5,31 @@ another enterprise's application, audit or registration is not found (404)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api import queries, replies, schemas
-from app.api.auth import ProviderPrincipal
-from app.api.commands import CommandDep, new_id
+from app.api.auth import Principal, ProviderPrincipal, Role, require
+from app.api.commands import CommandDep, Hook, Reply, etag, new_id
+from app.api.deps import EngineDep
 from app.api.params import RegistrationRef, ResourceId
 from app.api.problems import problem_responses
 from app.domain.decider import ChooseAuditBureau, ReactToFailedAudit, SubmitApplication
-from app.domain.events import CertificateHeld
-from app.domain.identifiers import BankAccount, EnterpriseNumber, RegistrationUnit
+from app.domain.events import CertificateHeld, ProfileLocation, ProviderProfileUpdated
+from app.domain.identifiers import (
+    BankAccount,
+    EnterpriseNumber,
+    InvalidIdentifier,
+    RegistrationUnit,
+)
+from app.domain.profiles import UpdateProfile
+from app.domain.regions import province_of
+from app.events import EventStore
+from app.events.catalog import REGISTRY, provider_stream_id
+from app.services.registrations import UnknownResource
 
 router = APIRouter(tags=["provider"])
 COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
@@ -120,3 +134,111 @@ async def react_to_failed_audit(
     react = ReactToFailedAudit(audit_id, body.reaction)
 
     return await command.on_unit(unit_key, react, replies.audit(audit_id, principal))
+
+
+# --- the public profile ---------------------------------------------------------------------
+
+EnterprisePath = Annotated[
+    str,
+    Path(
+        max_length=40,
+        pattern=r"^[^\x00-\x1f\x7f/]+$",
+        description="The enterprise number in any common written form",
+        examples=["0403170701"],
+    ),
+]
+ProfileReader = Annotated[Principal, Depends(require(Role.PROVIDER, Role.AGENCY))]
+
+
+def _own_enterprise(enterprise_number: str, principal: Principal) -> str:
+    """The enterprise, canonical; a provider sees only its own (another's is not found)."""
+    try:
+        kbo = str(EnterpriseNumber.parse(enterprise_number))
+    except InvalidIdentifier:
+        raise UnknownResource(f"there is no provider {enterprise_number!r}") from None
+    if principal.role is Role.PROVIDER and kbo != principal.enterprise_number:
+        raise UnknownResource(f"there is no provider {kbo} that you may see")
+    return kbo
+
+
+async def _profile(conn: AsyncConnection, kbo: str) -> schemas.Profile:
+    recorded = await EventStore(conn, REGISTRY).read_stream(provider_stream_id(kbo))
+    latest = recorded[-1].event if recorded else None
+    if not isinstance(latest, ProviderProfileUpdated):
+        return schemas.Profile(
+            enterprise_number=kbo, description="", themes=[], locations=[], version=len(recorded)
+        )
+    return schemas.Profile(
+        enterprise_number=kbo,
+        description=latest.description,
+        themes=list(latest.themes),
+        locations=[
+            schemas.Location(
+                **location.model_dump(), province=province_of(location.postal_code).value
+            )
+            for location in latest.locations
+        ],
+        website=latest.website,
+        version=len(recorded),
+    )
+
+
+@router.get(
+    "/providers/{enterprise_number}/profile",
+    response_model=schemas.Profile,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="The provider's public profile as it keeps it (ETag: its version)",
+)
+async def get_profile(
+    enterprise_number: EnterprisePath, principal: ProfileReader, engine: EngineDep
+) -> Response:
+    kbo = _own_enterprise(enterprise_number, principal)
+    async with engine.connect() as conn:
+        profile = await _profile(conn, kbo)
+    return Response(
+        profile.model_dump_json(),
+        media_type="application/json",
+        headers={"ETag": etag(profile.version)},
+    )
+
+
+@router.post(
+    "/providers/{enterprise_number}/profile",
+    response_model=schemas.Profile,
+    responses=COMMAND_PROBLEMS,
+    summary="Keep the public profile: description, themes, locations, website (the whole "
+    "profile; the public search shows it while a registration is in force)",
+)
+async def update_profile(
+    enterprise_number: EnterprisePath,
+    body: schemas.ProfileRequest,
+    principal: ProviderPrincipal,
+    command: CommandDep,
+) -> Response:
+    kbo = _own_enterprise(enterprise_number, principal)
+    update = UpdateProfile(
+        enterprise=EnterpriseNumber(kbo),
+        description=body.description,
+        themes=tuple(body.themes),
+        locations=tuple(
+            ProfileLocation(
+                name=location.name,
+                street=location.street,
+                postal_code=location.postal_code,
+                municipality=location.municipality,
+            )
+            for location in body.locations
+        ),
+        website=body.website,
+    )
+
+    async def execute(finish: Hook) -> object:
+        return await command.service.update_profile(
+            update, command.metadata, expected_version=command.expected_version, finish=finish
+        )
+
+    async def render(conn: AsyncConnection, outcome: object) -> Reply:
+        profile = await _profile(conn, kbo)
+        return Reply(200, profile, version=profile.version)
+
+    return await command.run(execute, render)

@@ -296,6 +296,52 @@ class RatingRequest(Body):
     rated_on: Day | None = None
 
 
+class LocationIn(Body):
+    name: ShortText | None = Field(None, description="The location's own name, if any")
+    street: ShortText = Field(description="Street and number", examples=["Kortrijksesteenweg 1"])
+    postal_code: Annotated[str, StringConstraints(max_length=10)] = Field(
+        description="Belgian, four digits (the province follows from it)", examples=["9000"]
+    )
+    municipality: ShortText = Field(examples=["Gent"])
+
+
+class ProfileRequest(Body):
+    """The provider's public profile as it is from now on (the whole profile, not a patch)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "description": "Opleidingen en advies rond digitalisering voor kmo's.",
+                    "themes": ["digitalisering", "innovatie"],
+                    "locations": [
+                        {
+                            "street": "Kortrijksesteenweg 1",
+                            "postal_code": "9000",
+                            "municipality": "Gent",
+                        }
+                    ],
+                    "website": "https://www.voorbeeld.be",
+                }
+            ]
+        }
+    )
+
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=4000), AfterValidator(_printable)
+    ] = ""
+    themes: list[Theme] = Field(default_factory=list, max_length=8)
+    locations: list[LocationIn] = Field(default_factory=list, max_length=50)
+    website: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=300),
+            AfterValidator(_printable),
+        ]
+        | None
+    ) = Field(None, examples=["https://www.voorbeeld.be"])
+
+
 # --- responses ---------------------------------------------------------------------------
 
 
@@ -443,3 +489,66 @@ class Page(View, Generic[T]):
     next_cursor: str | None = Field(
         None, description="Pass as ?cursor= for the next page; null on the last page"
     )
+
+
+class Location(View):
+    name: str | None = None
+    street: str
+    postal_code: str
+    municipality: str
+    province: str = Field(description="Province slug, e.g. oost-vlaanderen (or brussel)")
+
+
+class Profile(View):
+    """A provider's profile as it keeps it (the public sees it on /public/providers/...)."""
+
+    enterprise_number: str
+    description: str
+    themes: list[str]
+    locations: list[Location]
+    website: str | None = None
+    version: int = Field(description="The profile's version, also its ETag; 0 before any")
+
+
+class PublicRating(View):
+    average: float = Field(description="1 to 5, rounded to one decimal")
+    count: int
+
+
+class PublicRegistration(View):
+    number: str = Field(examples=["DV.O236716"])
+    service_type: ServiceType
+    status: str = Field(description="registered, registered-conditionally, registered-starter")
+    status_label: str = Field(description="The status in the public's words (Dutch)")
+    valid_from: date
+    valid_until: date
+
+
+class PublicProvider(View):
+    """What anyone may know of a registered provider: nothing more."""
+
+    enterprise_number: str
+    name: str
+    description: str | None = None
+    website: str | None = None
+    themes: list[str]
+    locations: list[Location]
+    registrations: list[PublicRegistration]
+    rating: PublicRating | None = None
+
+
+class PublicSearchResult(View):
+    items: list[PublicProvider]
+    total: int = Field(description="How many providers match (counted up to total_limit)")
+    total_is_exact: bool = Field(description="false when more match than were counted")
+    page: int
+    limit: int
+    next_page: int | None = Field(None, description="Pass as ?page= for more; null at the end")
+
+
+class PublicOptions(View):
+    """What the search form offers: the themes, service types and provinces."""
+
+    themes: list[str]
+    service_types: list[str]
+    provinces: dict[str, str] = Field(description="slug -> name")

@@ -1,12 +1,13 @@
 """The events of the registration process: the vocabulary of DOMAIN.md, "The process, as events".
 
-Three kinds of streams:
+Four kinds of streams:
 
 * a **registration unit** (enterprise number + optional department + service type) carries its
   applications, audits, reports, decisions, follow-ups, expiry, renewals and stops;
 * an **audit bureau** carries its appointment;
 * a **rating** carries one client's rating of a provider, under the rating's own reference, so
-  the same rating can never be counted twice.
+  the same rating can never be counted twice;
+* a **provider** (enterprise number) carries its public profile.
 
 Events record the facts as decided, dates included (a registration's validity is computed once,
 by the policy in force, and stored in ``RegistrationGranted``), so replaying them never depends
@@ -260,6 +261,30 @@ class RatingRecorded(DomainEvent):
     rated_on: date
 
 
+# --- a provider's public profile (stream provider:<enterprise number>) -------------------------
+
+
+class ProfileLocation(Value):
+    """A location (*vestiging*) of the provider: an address, never a person."""
+
+    name: str | None = None
+    street: str
+    postal_code: str  # Belgian, four digits; the province follows from it
+    municipality: str
+
+
+class ProviderProfileUpdated(DomainEvent):
+    """The provider's public profile as it is from now on (the whole profile, not a patch)."""
+
+    event_type: ClassVar[str] = "ProviderProfileUpdated"
+    enterprise_number: str
+    description: str
+    themes: tuple[str, ...]
+    locations: tuple[ProfileLocation, ...]
+    website: str | None = None
+    updated_on: date
+
+
 UNIT_EVENTS: tuple[type[DomainEvent], ...] = (
     ApplicationSubmitted,
     SwornDeclarationReceived,
@@ -278,4 +303,5 @@ UNIT_EVENTS: tuple[type[DomainEvent], ...] = (
 )
 BUREAU_EVENTS: tuple[type[DomainEvent], ...] = (AuditBureauAppointed, AuditBureauAppointmentEnded)
 RATING_EVENTS: tuple[type[DomainEvent], ...] = (RatingRecorded,)
-ALL_EVENTS = UNIT_EVENTS + BUREAU_EVENTS + RATING_EVENTS
+PROVIDER_EVENTS: tuple[type[DomainEvent], ...] = (ProviderProfileUpdated,)
+ALL_EVENTS = UNIT_EVENTS + BUREAU_EVENTS + RATING_EVENTS + PROVIDER_EVENTS

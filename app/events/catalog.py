@@ -8,6 +8,7 @@ from app.events.registry import EventRegistry
 UNIT_STREAM = "registration-unit"
 BUREAU_STREAM = "audit-bureau"
 RATING_STREAM = "rating"
+PROVIDER_STREAM = "provider"
 
 
 def unit_stream_id(unit_key: str) -> str:
@@ -28,6 +29,10 @@ def bureau_id_from_stream(stream_id: str) -> str:
 
 def rating_stream_id(reference: str) -> str:
     return f"rating:{reference}"
+
+
+def provider_stream_id(enterprise_number: str) -> str:
+    return f"provider:{enterprise_number}"
 
 
 def make_registry() -> EventRegistry:

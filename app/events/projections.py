@@ -7,10 +7,14 @@
   transactions get their transaction ids, and so their place in the global order, in the order
   they number; a rebuild that replays the events in that order gives every unit its number again.
 * ``applications``, ``audits``, ``bureaus``, ``provider_ratings``: written from the events.
+* ``public_providers``: what the public search shows of an enterprise: the name it applied
+  under, the themes of its applications, and its profile (description, themes, locations)
+  once it keeps one. A database trigger fills the search columns from name and description.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +34,7 @@ from app.domain.events import (
     AuditReportSubmitted,
     FailedAuditReactedTo,
     FollowUpMissed,
+    ProviderProfileUpdated,
     RatingRecorded,
     RegistrationExpired,
     RegistrationGranted,
@@ -37,10 +42,18 @@ from app.domain.events import (
     SwornDeclarationReceived,
 )
 from app.domain.identifiers import RegistrationNumber
+from app.domain.regions import province_of, region_key
 from app.domain.registration import UnitState
 
 NUMBERING_LOCK = 7_316_001  # pg_advisory_xact_lock key: transactions that may number units
-PROJECTION_TABLES = ("registrations", "applications", "audits", "bureaus", "provider_ratings")
+PROJECTION_TABLES = (
+    "registrations",
+    "applications",
+    "audits",
+    "bureaus",
+    "provider_ratings",
+    "public_providers",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +97,56 @@ _SET_NUMBER = text(
     "UPDATE registrations SET registration_serial = :serial, registration_number = :number"
     " WHERE unit_key = :unit_key"
 )
+
+
+_PUBLIC_NAME = text(
+    """
+    INSERT INTO public_providers AS p (enterprise_number, name, application_themes, updated_at)
+    VALUES (:kbo, :name, :themes, :at)
+    ON CONFLICT (enterprise_number) DO UPDATE SET
+        name = EXCLUDED.name,
+        application_themes = ARRAY(
+            SELECT DISTINCT t FROM unnest(p.application_themes || EXCLUDED.application_themes) t
+            ORDER BY t),
+        updated_at = EXCLUDED.updated_at
+    """
+)
+
+_PUBLIC_PROFILE = text(
+    """
+    INSERT INTO public_providers AS p (enterprise_number, description, website, profile_themes,
+        locations, regions, profile_version, updated_at)
+    VALUES (:kbo, :description, :website, :themes, CAST(:locations AS jsonb), :regions,
+        :version, :at)
+    ON CONFLICT (enterprise_number) DO UPDATE SET
+        description = EXCLUDED.description, website = EXCLUDED.website,
+        profile_themes = EXCLUDED.profile_themes, locations = EXCLUDED.locations,
+        regions = EXCLUDED.regions, profile_version = EXCLUDED.profile_version,
+        updated_at = EXCLUDED.updated_at
+    """
+)
+
+
+def profile_row(event: ProviderProfileUpdated, version: int, at: datetime) -> dict[str, Any]:
+    locations = [
+        {**location.model_dump(), "province": province_of(location.postal_code).value}
+        for location in event.locations
+    ]
+    regions = sorted(
+        {location["province"] for location in locations}
+        | {region_key(location["municipality"]) for location in locations}
+        | {location["postal_code"] for location in locations}
+    )
+    return {
+        "kbo": event.enterprise_number,
+        "description": event.description or None,
+        "website": event.website,
+        "themes": list(event.themes),
+        "locations": json.dumps(locations, ensure_ascii=False),
+        "regions": regions,
+        "version": version,
+        "at": at,
+    }
 
 
 def registration_row(
@@ -150,6 +213,15 @@ class Projector:
         unit_key = unit[0] if unit else None
         match event:
             case ApplicationSubmitted():
+                await conn.execute(
+                    _PUBLIC_NAME,
+                    {
+                        "kbo": event.enterprise_number,
+                        "name": event.provider_name,
+                        "themes": list(event.themes),
+                        "at": item.recorded_at,
+                    },
+                )
                 await conn.execute(
                     text(
                         "INSERT INTO applications (application_id, unit_key, enterprise_number,"
@@ -280,6 +352,10 @@ class Projector:
                 await conn.execute(
                     text("UPDATE bureaus SET appointed_until = :until WHERE bureau_id = :id"),
                     {"id": event.bureau_id, "until": event.last_day},
+                )
+            case ProviderProfileUpdated():
+                await conn.execute(
+                    _PUBLIC_PROFILE, profile_row(event, item.version, item.recorded_at)
                 )
             case RatingRecorded():
                 await conn.execute(

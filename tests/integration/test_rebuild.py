@@ -41,6 +41,7 @@ PRIMARY_KEYS = {
     "audits": "audit_id",
     "bureaus": "bureau_id",
     "provider_ratings": "enterprise_number",
+    "public_providers": "enterprise_number",
 }
 
 Row = dict[str, Any]
