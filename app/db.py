@@ -14,11 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+CONNECT_TIMEOUT_SECONDS = 5  # a server that does not answer: give up, the caller gets a 503
+POOL_TIMEOUT_SECONDS = 10  # every pooled connection busy for this long: the same
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    pool_timeout: float = POOL_TIMEOUT_SECONDS,
+) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        connect_args={"timeout": connect_timeout},
+        # A connection the server dropped (a restart) is noticed and replaced on checkout.
         pool_pre_ping=True,
         # Every statement names its isolation needs; READ COMMITTED is what the store relies on.
         isolation_level="READ COMMITTED",

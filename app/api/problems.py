@@ -11,6 +11,8 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -138,7 +140,46 @@ async def _kmop_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+# SQLSTATE classes of a server that is not there to answer: connection exceptions (08) and
+# operator intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now).
+_UNAVAILABLE_SQLSTATES = ("08", "57P")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached now (rather than a bug of ours)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlalchemy.exc.TimeoutError):  # no pooled connection came free
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (ConnectionError, TimeoutError, OSError)):
+            return True
+        if isinstance(current, asyncpg.exceptions.InterfaceError) and "connection" in str(current):
+            return True  # "connection was closed in the middle of operation" and the like
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return problem_response(
+            503,
+            "database-unavailable",
+            "The database cannot be reached right now. Retry later with the same "
+            "Idempotency-Key: a command is applied at most once, and a retry of one that did "
+            "commit gets its first response.",
+            title="Service temporarily unavailable",
+            request=request,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
         500,
