@@ -74,6 +74,8 @@ async def run_deadlines(service: RegistrationService, now: datetime | None = Non
         run.events.update(type(event).__name__ for event in outcome.events)
     if run.events:
         log.info("deadline job at %s: %s", now.isoformat(), dict(run.events))
+    if service.metrics is not None:
+        service.metrics.deadline_run(dict(run.events), len(run.failed))
     return run
 
 
