@@ -54,11 +54,10 @@ def _registration_number(value: str) -> str:
 
 NumberParam = Annotated[
     str | None,
-    AfterValidator(lambda v: _registration_number(v) if v and v.strip() else None),
+    AfterValidator(lambda v: _registration_number(v) if v and v.strip() else ""),  # "": none
     Query(
         max_length=40,
-        description="A registration number in any written form: DV.O236716, DVO236716, "
-        "dv.o 236716",
+        description="A registration number in any written form: DV.O236716, DVO236716, dv.o 236716",
         examples=["DV.O236716"],
     ),
 ]

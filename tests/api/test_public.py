@@ -216,6 +216,7 @@ async def test_a_registration_number_is_found_in_any_written_form(
     assert await names(api, number=written) == ["Vinçotte Academy"]
     assert await names(api, number="DV.A000003") == ["Kiwa Belgium Advies"]
     assert await names(api, number="DV.O999999") == []
+    assert len(await names(api, number=" ")) == 3  # a blank number is no filter
 
 
 async def test_theme_service_type_and_region_filter_and_combine(

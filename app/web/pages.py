@@ -1,0 +1,329 @@
+"""The public web page: the public search module (DOMAIN.md, "What the public search module
+offers") for people rather than programs, server-rendered in Dutch.
+
+No login, no JavaScript and nothing fetched from elsewhere (fonts, scripts, styles): the Jinja2
+templates and one stylesheet are served by the app, so the page works offline. It runs the same
+SQL as the API (``app.api.search``) and checks its input with the API's validators; what differs
+is the answer to a mistake: a page in Dutch (422, 404, 500, 503), never a problem+json document.
+
+The routes are plain Starlette routes, like the docs: they are not part of the API, its OpenAPI
+document or its role matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.staticfiles import StaticFiles
+
+from app.api import schemas, search
+from app.api.public import OPTIONS, RegionParam, SearchText
+from app.api.schemas import Theme
+from app.domain.identifiers import (
+    EnterpriseNumber,
+    InvalidIdentifier,
+    RegistrationNumber,
+    ServiceType,
+)
+from app.domain.policies import today
+from app.domain.regions import Province
+from app.services.registrations import RegistrationService
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 20
+SEARCH_FIELDS = ("q", "number", "theme", "service_type", "region")
+
+router = APIRouter(include_in_schema=False)
+router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+SERVICE_TYPES = {ServiceType.TRAINING: "opleiding", ServiceType.ADVICE: "advies"}
+
+# What a mistake in each field means, in the words of the page (the API's own messages are for
+# programmers, in English).
+FIELD_ERRORS = {
+    "q": "De zoektekst mag hoogstens 200 tekens tellen, zonder stuurtekens.",
+    "number": "{value} is geen geldig registratienummer. Een registratienummer is DV.O "
+    "(opleiding) of DV.A (advies) met zes cijfers, bijvoorbeeld DV.O236716.",
+    "theme": "Kies een vakgebied uit de lijst.",
+    "service_type": "Kies als type dienst opleiding of advies.",
+    "region": "De regio mag hoogstens 100 tekens tellen, zonder stuurtekens. Geef een "
+    "provincie, een gemeente of een postcode.",
+    "page": "Het paginanummer moet een getal van 1 tot 1000 zijn.",
+}
+
+# No script runs and nothing loads from elsewhere, whatever a provider writes in its profile.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def dutch_date(day: date) -> str:
+    """``20 januari 2026``."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def rating_text(rating: schemas.PublicRating | None) -> str:
+    """``4,3 / 5 (12 beoordelingen)``."""
+    if rating is None:
+        return "Nog geen beoordelingen"
+    count = "1 beoordeling" if rating.count == 1 else f"{rating.count} beoordelingen"
+    return f"{rating.average:.1f}".replace(".", ",") + f" / 5 ({count})"
+
+
+def web_link(url: str | None) -> str | None:
+    """The provider's website as a link target, only when it is a web address: a profile's
+    ``javascript:`` must not become something to click."""
+    if url and url.lower().startswith(("https://", "http://")):
+        return url
+    return None
+
+
+def municipalities(provider: schemas.PublicProvider) -> list[str]:
+    return sorted({location.municipality for location in provider.locations}, key=str.casefold)
+
+
+def province_label(slug: str) -> str:
+    try:
+        return Province(slug).label
+    except ValueError:
+        return slug
+
+
+def enterprise_number_text(digits: str) -> str:
+    return EnterpriseNumber(digits).formatted
+
+
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters.update(
+    dutch_date=dutch_date,
+    rating_text=rating_text,
+    web_link=web_link,
+    municipalities=municipalities,
+    province_label=province_label,
+    enterprise_number=enterprise_number_text,
+    service_type=lambda value: SERVICE_TYPES[ServiceType(value)],
+)
+templates.globals.update(options=OPTIONS, service_types=SERVICE_TYPES)
+
+
+class SearchForm(BaseModel):
+    """The search form's fields, checked as the API checks its query parameters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    q: SearchText = None
+    number: Annotated[str | None, StringConstraints(max_length=40)] = None
+    theme: Theme | None = None
+    service_type: ServiceType | None = None
+    region: RegionParam = None
+    page: Annotated[int, Field(ge=1, le=1000)] = 1
+
+    @field_validator("number")
+    @classmethod
+    def _registration_number(cls, value: str | None) -> str | None:
+        try:
+            return str(RegistrationNumber.parse(value)) if value else None
+        except InvalidIdentifier as exc:
+            raise ValueError(exc.detail) from None
+
+    def query(self) -> search.Query:
+        return search.Query(
+            text=self.q,
+            number=RegistrationNumber.parse(self.number) if self.number else None,
+            theme=self.theme,
+            service_type=self.service_type,
+            region=self.region,
+        )
+
+
+def read_form(params: Mapping[str, str]) -> tuple[SearchForm | None, dict[str, str]]:
+    """The form, or the Dutch message per field at fault. Blank fields are left out."""
+    given = {
+        name: value.strip()
+        for name in (*SEARCH_FIELDS, "page")
+        if (value := params.get(name)) is not None and value.strip()
+    }
+    try:
+        return SearchForm.model_validate(given), {}
+    except ValidationError as exc:
+        fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        return None, {
+            name: message.format(value=f'"{given.get(name, "")}"')
+            for name, message in FIELD_ERRORS.items()
+            if name in fields
+        }
+
+
+Page = Callable[[Request], Awaitable[Response]]
+
+
+def friendly(page: Page) -> Page:
+    """Whatever fails, the visitor gets a page in Dutch: 503 when the database does not answer,
+    500 for anything else; the details go to the log, not to the page."""
+
+    @wraps(page)
+    async def answer(request: Request) -> Response:
+        try:
+            return await page(request)
+        except (SQLAlchemyError, OSError, TimeoutError):
+            log.exception("the public web page could not reach the database")
+            return render(
+                request,
+                "error.html",
+                {
+                    "title": "De zoekdienst is even niet beschikbaar",
+                    "message": "We kunnen het register op dit moment niet raadplegen. "
+                    "Probeer het over enkele minuten opnieuw.",
+                },
+                status=503,
+            )
+        except Exception:
+            log.exception("the public web page failed")
+            return render(
+                request,
+                "error.html",
+                {
+                    "title": "Er ging iets mis",
+                    "message": "Er ging bij ons iets mis. Probeer het later opnieuw.",
+                },
+                status=500,
+            )
+
+    return answer
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> Response:
+    """The page; a 200 carries an ``ETag`` and the public API's ``Cache-Control``, and a
+    conditional GET that still matches gets 304."""
+    root = request.scope.get("root_path", "")
+    html = templates.get_template(template).render(root=root, **context).encode()
+    headers = dict(SECURITY_HEADERS)
+    if status != 200:
+        headers["Cache-Control"] = "no-store"
+        return HTMLResponse(html, status_code=status, headers=headers)
+    tag = f'W/"{hashlib.sha256(html).hexdigest()[:32]}"'
+    max_age = request.app.state.settings.public_max_age_seconds
+    headers |= {
+        "ETag": tag,
+        "Cache-Control": f"public, max-age={max_age}" if max_age > 0 else "public, no-cache",
+        "Vary": "Accept-Encoding",
+    }
+    wanted = request.headers.get("if-none-match", "")
+    if tag in (t.strip() for t in wanted.split(",")):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(html, headers=headers)
+
+
+def _today(request: Request) -> date:
+    service: RegistrationService = request.app.state.service
+    return today(service.clock.now())
+
+
+def _page_url(root: str, form: SearchForm, page: int) -> str:
+    fields = form.model_dump(include=set(SEARCH_FIELDS), exclude_none=True, mode="json")
+    return f"{root}/?" + urlencode({**fields, "page": page})
+
+
+@friendly
+async def search_page(request: Request) -> Response:
+    """The search form; once submitted, one page of the providers registered today."""
+    raw = {name: request.query_params.get(name, "") for name in SEARCH_FIELDS}
+    context: dict[str, Any] = {"raw": raw, "errors": {}, "searched": False}
+    if not any(name in request.query_params for name in (*SEARCH_FIELDS, "page")):
+        return render(request, "search.html", context)
+    form, errors = read_form(request.query_params)
+    if form is None:
+        return render(request, "search.html", context | {"errors": errors}, status=422)
+    async with request.app.state.engine.connect() as conn:
+        found = await search.search(
+            conn, form.query(), today=_today(request), page=form.page, limit=PAGE_SIZE
+        )
+    root = request.scope.get("root_path", "")
+    context |= {
+        "searched": True,
+        "items": [schemas.PublicProvider.model_validate(item) for item in found.items],
+        "total": found.total,
+        "exact": found.exact,
+        "page": form.page,
+        "first": (form.page - 1) * PAGE_SIZE + 1,
+        "previous_url": _page_url(root, form, form.page - 1) if form.page > 1 else None,
+        "next_url": _page_url(root, form, form.page + 1)
+        if found.more and form.page < 1000
+        else None,
+    }
+    return render(request, "search.html", context)
+
+
+@friendly
+async def provider_page(request: Request) -> Response:
+    """A registered provider's public page; 404 when it is not registered today."""
+    given = str(request.path_params["enterprise_number"])[:40]
+    try:
+        kbo = str(EnterpriseNumber.parse(given))
+    except InvalidIdentifier:
+        return _not_registered(request, given)
+    async with request.app.state.engine.connect() as conn:
+        found = await search.provider(conn, kbo, today=_today(request))
+    if found is None:
+        return _not_registered(request, enterprise_number_text(kbo))
+    provider = schemas.PublicProvider.model_validate(found)
+    return render(request, "provider.html", {"provider": provider})
+
+
+def _not_registered(request: Request, given: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "Geen geregistreerde dienstverlener",
+            "message": f"{given} is vandaag geen geregistreerde dienstverlener voor de "
+            "kmo-portefeuille. Misschien is de registratie verlopen of stopgezet.",
+        },
+        status=404,
+    )
+
+
+router.add_route("/", search_page, methods=["GET"], name="search_page", include_in_schema=False)
+router.add_route(
+    "/dienstverleners/{enterprise_number}",
+    provider_page,
+    methods=["GET"],
+    name="provider_page",
+    include_in_schema=False,
+)
