@@ -1,7 +1,7 @@
 # The two commands of the README. Both bootstrap .venv themselves (see dev.py).
 PYTHON ?= python3
 
-.PHONY: run test lint openapi bench setup
+.PHONY: run test lint openapi bench setup demo
 
 run:
 	$(PYTHON) dev.py run $(ARGS)
@@ -22,3 +22,6 @@ openapi: setup
 
 bench: setup
 	.venv/bin/python bench/append.py
+
+demo: setup
+	.venv/bin/kmop demo $(ARGS)
