@@ -156,7 +156,7 @@ async def test_bad_values_are_refused_and_change_nothing(
     [
         (b"{not json", "application/json", 422),
         (b"\xff\xfe\xfa", "application/json", 400),  # not UTF-8: the body cannot be parsed
-        (b"provider_name=x", "application/x-www-form-urlencoded", 422),
+        (b"provider_name=x", "application/x-www-form-urlencoded", 415),  # bodies are JSON
         (b"[]", "application/json", 422),
         (b"", "application/json", 422),
     ],

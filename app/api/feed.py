@@ -1,0 +1,335 @@
+"""The global event feed for the agency's integrators: every event in commit order, as pages
+(``GET /events``) or as a live Server-Sent Events stream (``GET /events/stream``).
+
+Both rest on ``EventStore.read_feed``: the global order is the one every reader sees, and a
+follower that resumes after the last position it received never misses nor repeats an event,
+however writers interleave. With filters, the cursor still moves past the events they leave out,
+so a follower never scans them twice. The event types and their fields: ``docs/events.md``.
+
+The stream wakes by **polling** (``KMOP_SSE_POLL_SECONDS``), not LISTEN/NOTIFY, on purpose:
+an event becomes readable only once every older transaction has finished (the horizon), which
+a commit's NOTIFY cannot tell: a commit held back behind a slow or rolled-back transaction would
+wait for the next notification, which may never come, so a listener would need polling anyway.
+An idle stream costs one indexed query per interval and holds no connection between them;
+the feed has few clients (the agency's systems), so that is cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import Field, StringConstraints
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.api.auth import AgencyPrincipal
+from app.api.deps import EngineDep
+from app.api.problems import problem_responses
+from app.api.schemas import Actor, View
+from app.errors import ErrorKind, KmopError
+from app.events import EventStore, RecordedEvent, UnknownPosition
+from app.events.catalog import REGISTRY
+from app.events.store import FeedPage
+from app.settings import Settings
+
+router = APIRouter(tags=["agency"])
+
+MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
+RETRY_MILLISECONDS = 3000  # how long an EventSource waits before it reconnects
+FILTER_VALUES = 20  # at most this many values per filter
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+class EventMetadataView(View):
+    actor: Actor | None = Field(description="The client (id and role) that caused the event")
+    correlation_id: str | None = Field(
+        description="The request (X-Request-ID) or job run that caused it"
+    )
+    causation_id: str | None = None
+    idempotency_key: str | None = Field(description="The Idempotency-Key of that request")
+
+
+class FeedEvent(View):
+    position: int = Field(description="Global position: pass as ?after= or Last-Event-ID")
+    event_id: UUID
+    stream_id: str = Field(examples=["unit:0403170701:opleiding"])
+    stream_type: str = Field(examples=["registration-unit"])
+    version: int = Field(description="The event's version within its stream")
+    event_type: str = Field(examples=["ApplicationSubmitted"])
+    schema_version: int = Field(description="The version of the event type's fields in data")
+    data: dict[str, Any] = Field(description="The event's fields: see docs/events.md")
+    metadata: EventMetadataView
+    recorded_at: datetime
+
+
+class EventFeedPage(View):
+    events: list[FeedEvent]
+    next_after: int = Field(
+        description="Pass as ?after= to continue. It moves past the events the filters left "
+        "out, so a page may be empty and still move on; equal to after when nothing is new."
+    )
+    caught_up: bool = Field(
+        description="Nothing more to read for now: poll again later (or use /events/stream). "
+        "An event appears once every transaction older than its own has finished, so one "
+        "committed a moment ago may come on a later page."
+    )
+
+
+def feed_event(recorded: RecordedEvent) -> FeedEvent:
+    metadata = recorded.metadata
+    return FeedEvent(
+        position=recorded.position,
+        event_id=recorded.event_id,
+        stream_id=recorded.stream_id,
+        stream_type=recorded.stream_type,
+        version=recorded.version,
+        event_type=recorded.event_type,
+        schema_version=recorded.event.schema_version,  # data is upcast to the current version
+        data=recorded.event.model_dump(mode="json"),
+        metadata=EventMetadataView(
+            actor=Actor(**metadata.actor.model_dump()) if metadata.actor else None,
+            correlation_id=metadata.correlation_id,
+            causation_id=metadata.causation_id,
+            idempotency_key=metadata.idempotency_key,
+        ),
+        recorded_at=recorded.recorded_at,
+    )
+
+
+# --- parameters --------------------------------------------------------------------------
+
+
+class InvalidFeedParameter(KmopError):
+    """A parameter that is well-formed but names nothing: the same problem as a malformed one."""
+
+    code = "validation-failed"
+    kind = ErrorKind.INVALID
+    title = "Invalid request"
+
+    def __init__(self, parameter: str, detail: str, where: str = "query") -> None:
+        super().__init__(
+            "The request is not valid; see errors for each field.",
+            errors=[{"parameter": parameter, "in": where, "detail": detail}],
+        )
+
+
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+After = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=MAX_POSITION,
+        description="The position of the last event you received; 0: from the beginning",
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    event_types: tuple[str, ...]
+    stream_ids: tuple[str, ...]
+    stream_types: tuple[str, ...]
+
+
+def feed_filter(
+    event_type: Annotated[
+        list[Name] | None,
+        Query(
+            alias="type",
+            max_length=FILTER_VALUES,
+            description="Only these event types (repeat for several)",
+            examples=[["RatingRecorded"]],
+        ),
+    ] = None,
+    stream: Annotated[
+        list[Name] | None,
+        Query(
+            max_length=FILTER_VALUES,
+            description="Only the events of these streams (repeat for several)",
+            examples=[["unit:0403170701:opleiding"]],
+        ),
+    ] = None,
+    stream_type: Annotated[
+        list[Name] | None,
+        Query(
+            max_length=FILTER_VALUES,
+            description="Only the events of streams of these types (repeat for several)",
+            examples=[["registration-unit"]],
+        ),
+    ] = None,
+) -> FeedFilter:
+    known = REGISTRY.classes  # at request time: the registry is the one list of event types
+    for name in event_type or ():
+        if name not in known:
+            raise InvalidFeedParameter(
+                "type", f"{name!r} is not an event type; see docs/events.md for the list"
+            )
+    return FeedFilter(tuple(event_type or ()), tuple(stream or ()), tuple(stream_type or ()))
+
+
+FeedFilterDep = Annotated[FeedFilter, Depends(feed_filter)]
+
+
+async def read_page(
+    engine: AsyncEngine, after: int, limit: int, filters: FeedFilter, *, parameter: str = "after"
+) -> FeedPage:
+    async with engine.connect() as conn:
+        try:
+            return await EventStore(conn, REGISTRY).read_feed(
+                after=after,
+                limit=limit,
+                event_types=filters.event_types,
+                stream_ids=filters.stream_ids,
+                stream_types=filters.stream_types,
+            )
+        except UnknownPosition:
+            where = "header" if parameter == "Last-Event-ID" else "query"
+            raise InvalidFeedParameter(parameter, f"no event has position {after}", where) from None
+
+
+# --- routes ------------------------------------------------------------------------------
+
+
+class EventStreamResponse(StreamingResponse):
+    """``text/event-stream`` from an iterator we build (FastAPI's ``EventStreamResponse`` wants
+    the route itself to be the generator, which would start streaming before the parameters
+    are checked against the database)."""
+
+    media_type = "text/event-stream"
+
+
+@router.get(
+    "/events",
+    response_model=EventFeedPage,
+    responses=problem_responses(401, 403, 422),
+    summary="The global event feed in commit order, after a position, optionally filtered",
+)
+async def read_event_feed(
+    principal: AgencyPrincipal,
+    engine: EngineDep,
+    filters: FeedFilterDep,
+    after: After = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Events per page")] = 100,
+) -> EventFeedPage:
+    page = await read_page(engine, after, limit, filters)
+    return EventFeedPage(
+        events=[feed_event(event) for event in page.events],
+        next_after=page.next_after,
+        caught_up=page.caught_up,
+    )
+
+
+STREAM_EXAMPLE = (
+    f"retry: {RETRY_MILLISECONDS}\n\n"
+    'id: 42\ndata: {"position": 42, "event_type": "RatingRecorded", ...}\n\n'
+    ": heartbeat\n\n"
+)
+
+
+@router.get(
+    "/events/stream",
+    response_class=EventStreamResponse,
+    responses={
+        200: {
+            "description": "Server-Sent Events: each event's `data` is a FeedEvent (JSON) and "
+            "its `id` the position; `id`-only blocks move the resume point past events the "
+            "filters left out; `: heartbeat` comments while idle. Ends when the service stops.",
+            "content": {
+                "text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}
+            },
+        },
+        **problem_responses(401, 403, 422),
+    },
+    summary="The global event feed, live, as Server-Sent Events; resumable with Last-Event-ID",
+)
+async def stream_events(
+    request: Request,
+    principal: AgencyPrincipal,
+    engine: EngineDep,
+    filters: FeedFilterDep,
+    after: After = 0,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            max_length=40,
+            description="Sent by an EventSource when it reconnects; wins over ?after=",
+        ),
+    ] = None,
+) -> EventStreamResponse:
+    parameter = "after"
+    if last_event_id is not None and last_event_id.strip():
+        after, parameter = _position(last_event_id), "Last-Event-ID"
+    first = await read_page(engine, after, PAGE, filters, parameter=parameter)  # validates
+    settings: Settings = request.app.state.settings
+    stream = _follow(
+        engine,
+        request.app.state.stopping,
+        filters,
+        first,
+        after=after,
+        heartbeat=settings.sse_heartbeat_seconds,
+        poll=settings.sse_poll_seconds,
+    )
+    return EventStreamResponse(
+        stream, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+PAGE = 200  # events per read while the stream catches up
+
+
+def _position(value: str) -> int:
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_POSITION:
+        raise InvalidFeedParameter(
+            "Last-Event-ID", "must be the position (id) of an event received", "header"
+        )
+    return int(text)
+
+
+async def _follow(
+    engine: AsyncEngine,
+    stopping: asyncio.Event,
+    filters: FeedFilter,
+    page: FeedPage,
+    *,
+    after: int,
+    heartbeat: float,
+    poll: float,
+) -> AsyncIterator[str]:
+    """The stream: pages as they become readable, a heartbeat when idle, until shutdown."""
+    yield f"retry: {RETRY_MILLISECONDS}\n\n"
+    announced, quiet_since = after, time.monotonic()
+    while not stopping.is_set():
+        wrote = False
+        for event in page.events:
+            yield f"id: {event.position}\ndata: {feed_event(event).model_dump_json()}\n\n"
+            announced, wrote = event.position, True
+        if page.next_after != announced:  # the filters left events out: resume after them
+            yield f"id: {page.next_after}\n\n"
+            announced, wrote = page.next_after, True
+        if wrote:
+            quiet_since = time.monotonic()
+        if page.caught_up:
+            idle = time.monotonic() - quiet_since
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), min(poll, max(heartbeat - idle, 0)))
+            if stopping.is_set():
+                return
+            if time.monotonic() - quiet_since >= heartbeat:
+                yield ": heartbeat\n\n"
+                quiet_since = time.monotonic()
+        page = await read_page(engine, announced, PAGE, filters)
