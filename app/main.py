@@ -14,15 +14,20 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as summary
-from app.api import agency, bureau, health, problems, provider, reads
+from app.api import agency, bureau, feed, health, metrics, problems, provider, public, reads
+from app.api.access import AccessMiddleware
 from app.api.auth import TokenVerifier
 from app.api.correlation import CorrelationMiddleware
 from app.api.idempotency import forget_expired
+from app.api.limits import BodyLimitMiddleware
 from app.db import make_engine
+from app.events.checkpoints import record_checkpoints_periodically
+from app.metrics import Metrics
 from app.services.clock import Clock
 from app.services.deadlines import run_periodically
 from app.services.factory import make_service
 from app.settings import Settings, get_settings
+from app.web import pages
 
 API_VERSION = "0.2.0"
 log = logging.getLogger(__name__)
@@ -45,7 +50,12 @@ TAGS = [
         "description": "The agency's systems (role `agency`): sworn declarations, decisions, "
         "stops, bureaus, ratings, the deadline job, histories; reads everything.",
     },
-    {"name": "operations", "description": "Liveness and readiness; no login."},
+    {
+        "name": "public",
+        "description": "The public search module (no login): providers registered today, "
+        "found by name, number, theme, service type and region; only what is public.",
+    },
+    {"name": "operations", "description": "Liveness, readiness and metrics; no login."},
 ]
 
 
@@ -74,6 +84,7 @@ def create_app(
                 max_overflow=settings.db_max_overflow,
             )
             app.state.service = make_service(app.state.engine, settings, clock)
+            app.state.service.metrics = app.state.metrics
         jobs = []
         if settings.deadline_interval_seconds > 0 and settings.environment != "test":
             jobs.append(
@@ -83,9 +94,23 @@ def create_app(
             )
         if settings.environment != "test":
             jobs.append(asyncio.create_task(_forget_idempotency_keys(app.state.engine, settings)))
+        checkpoint_key = settings.checkpoint_secret()
+        if settings.checkpoint_interval_seconds > 0 and settings.environment != "test":
+            if checkpoint_key is None:
+                log.warning("no KMOP_CHECKPOINT_KEY: the event log is not checkpointed")
+            else:
+                jobs.append(
+                    asyncio.create_task(
+                        record_checkpoints_periodically(
+                            app.state.engine, checkpoint_key, settings.checkpoint_interval_seconds
+                        )
+                    )
+                )
+        app.state.stopping.clear()
         try:
             yield
         finally:
+            app.state.stopping.set()  # event streams end (app.serving sets it earlier)
             for job in jobs:
                 job.cancel()
                 with suppress(asyncio.CancelledError):
@@ -105,15 +130,24 @@ def create_app(
         generate_unique_id_function=_operation_id,
         openapi_tags=TAGS,
     )
+    app.state.metrics = Metrics(lambda: getattr(app.state, "engine", None))
     if engine is not None:
         app.state.engine = engine
         app.state.service = make_service(engine, settings, clock)
+        app.state.service.metrics = app.state.metrics
     app.state.verifier = TokenVerifier(settings)
+    app.state.settings = settings
+    app.state.stopping = asyncio.Event()  # set when the app shuts down
     problems.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessMiddleware, metrics=app.state.metrics)  # inside: sees the id
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health.router)
-    for router in (provider.router, bureau.router, agency.router, reads.router):
+    app.include_router(metrics.router)
+    routers = (provider.router, bureau.router, agency.router, feed.router, reads.router)
+    for router in (*routers, public.router):
         app.include_router(router)
+    app.include_router(pages.router)  # the public web page (HTML, not in the API's schema)
     return app
 
 

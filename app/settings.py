@@ -14,6 +14,8 @@ from app.domain.policies import StarterCriteria, StarterRule
 # Signs and verifies development tokens (`kmop token`) when KMOP_JWT_SECRET is unset; refused in
 # production.
 DEVELOPMENT_JWT_SECRET = "kmop-development-secret-not-for-production"
+# Signs the event log's checkpoints when KMOP_CHECKPOINT_KEY is unset; refused in production.
+DEVELOPMENT_CHECKPOINT_KEY = "kmop-development-checkpoint-key-not-for-production"
 
 
 class Settings(BaseSettings):
@@ -32,6 +34,11 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
     registration_number_base: int = Field(
         default=1, ge=1, le=999_999, description="Serial of the first DV.O/DV.A number."
+    )
+    shutdown_grace_seconds: int = Field(
+        default=20,
+        ge=1,
+        description="On SIGTERM or Ctrl-C, how long requests in flight may take to finish.",
     )
     deadline_interval_seconds: float = Field(
         default=3600, ge=0, description="How often the service runs the deadline job; 0: never."
@@ -52,6 +59,42 @@ class Settings(BaseSettings):
     idempotency_retention_hours: float = Field(
         default=48, ge=24, description="How long an Idempotency-Key is remembered (at least 24 h)."
     )
+    sse_heartbeat_seconds: float = Field(
+        default=15,
+        gt=0,
+        le=3600,
+        description="GET /events/stream: a comment line after this long without an event, so "
+        "proxies keep the connection open and the client knows it is alive.",
+    )
+    sse_poll_seconds: float = Field(
+        default=1,
+        gt=0,
+        le=60,
+        description="GET /events/stream: how often an idle stream looks for new events.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=64 * 1_048_576,
+        description="Largest request body accepted; a larger one gets 413 while it streams.",
+    )
+    checkpoint_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC-SHA256 key that signs the event log's checkpoints; keep it outside "
+        "the database. Unset outside production: a development key.",
+    )
+    checkpoint_interval_seconds: float = Field(
+        default=3600,
+        ge=0,
+        description="How often the service records a checkpoint of the event log; 0: never "
+        "(run `kmop events checkpoint` instead).",
+    )
+    public_max_age_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=86400,
+        description="Cache-Control max-age of the public search's answers; 0: revalidate.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -69,6 +112,14 @@ class Settings(BaseSettings):
         if self.environment != "production" and not (self.jwt_public_key or self.jwks_url):
             return DEVELOPMENT_JWT_SECRET
         return None
+
+    def checkpoint_secret(self) -> bytes | None:
+        """The key that signs and verifies checkpoints: the configured one, or outside production
+        the development key. None in production without a key of its own."""
+        key = self.checkpoint_key.get_secret_value() if self.checkpoint_key else None
+        if self.environment == "production":
+            return key.encode() if key and key != DEVELOPMENT_CHECKPOINT_KEY else None
+        return (key or DEVELOPMENT_CHECKPOINT_KEY).encode()
 
     def starter_criteria(self) -> StarterCriteria:
         return StarterCriteria(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.domain.registration import UnitState, evolve
 from app.events.catalog import REGISTRY, UNIT_STREAM, unit_key_from_stream
@@ -44,26 +44,39 @@ async def rebuild_projections(
     progress: Callable[[int], None] | None = None,
 ) -> RebuildReport:
     started = time.perf_counter()
-    units: dict[str, UnitState] = {}
-    count = 0
     async with engine.connect() as conn, conn.begin():
         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NUMBERING_LOCK})
         await conn.execute(text(f"LOCK TABLE {', '.join(PROJECTION_TABLES)} IN EXCLUSIVE MODE"))
         for table in PROJECTION_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
-        store = EventStore(conn, registry)
-        after = 0
-        while page := await store.read_all(after=after, limit=PAGE, horizon=False):
-            for item in page:
-                unit = None
-                if item.stream_type == UNIT_STREAM:
-                    key = unit_key_from_stream(item.stream_id)
-                    units[key] = evolve(units.get(key, UnitState()), item.event)
-                    unit = (key, units[key])
-                projected = Projected(item.stream_id, item.version, item.event, item.recorded_at)
-                await projector.apply(conn, projected, unit)
-            count += len(page)
-            after = page[-1].position
-            if progress is not None:
-                progress(len(page))
-    return RebuildReport(count, len(units), time.perf_counter() - started)
+        count, units = await replay(conn, projector, registry=registry, progress=progress)
+    return RebuildReport(count, units, time.perf_counter() - started)
+
+
+async def replay(
+    conn: AsyncConnection,
+    projector: Projector,
+    *,
+    registry: EventRegistry = REGISTRY,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Project every committed event, in the global order, into the (empty) tables the
+    connection's search_path names; returns the number of events and of units."""
+    units: dict[str, UnitState] = {}
+    count = 0
+    store = EventStore(conn, registry)
+    after = 0
+    while page := await store.read_all(after=after, limit=PAGE, horizon=False):
+        for item in page:
+            unit = None
+            if item.stream_type == UNIT_STREAM:
+                key = unit_key_from_stream(item.stream_id)
+                units[key] = evolve(units.get(key, UnitState()), item.event)
+                unit = (key, units[key])
+            projected = Projected(item.stream_id, item.version, item.event, item.recorded_at)
+            await projector.apply(conn, projected, unit)
+        count += len(page)
+        after = page[-1].position
+        if progress is not None:
+            progress(len(page))
+    return count, len(units)

@@ -13,6 +13,10 @@ Two guarantees, both enforced by PostgreSQL rather than by convention:
   (transaction_id, position) and returns only events of transactions older than the reader's
   snapshot xmin: every transaction below xmin has finished, so nothing can later appear before
   the reader's cursor. Writers take no shared lock. (The technique of Emmett and Marten.)
+
+And one that makes tampering show: every event carries a hash over its canonical content
+chained to the previous event of its stream (``app.events.hashing``), computed in the append
+statement; ``app.events.checkpoints`` signs the whole log, ``app.events.verify`` checks both.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import TextClause, text
@@ -30,28 +34,42 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.event import DomainEvent
 from app.events.errors import ConcurrencyConflict, StreamTypeMismatch, UnknownPosition
+from app.events.hashing import GENESIS, event_digest
 from app.events.metadata import EventMetadata
 from app.events.registry import EventRegistry
 
 _COLUMNS = """position, event_id, stream_id, stream_type, version, event_type, schema_version,
     data, metadata, recorded_at"""
 
+# The previous event's hash is read with the stream's head, in the statement whose version check
+# serialises appends to the stream; each new event's hash chains to it (``app.events.hashing``):
+# the digests come from Python, the chaining is SQL's sha256 over 64 bytes.
 _APPEND = text(
     """
-    WITH head AS (
+    WITH RECURSIVE head AS (
         SELECT coalesce(max(version), 0) AS version,
-               (array_agg(stream_type))[1] AS stream_type
-        FROM (SELECT version, stream_type FROM events WHERE stream_id = :stream_id
+               (array_agg(stream_type))[1] AS stream_type,
+               (array_agg(hash))[1] AS hash
+        FROM (SELECT version, stream_type, hash FROM events WHERE stream_id = :stream_id
               ORDER BY version DESC LIMIT 1) AS last
+    ), chain AS (
+        SELECT 0::bigint AS n, NULL::bytea AS previous_hash,
+               coalesce(head.hash, CAST(:genesis AS bytea)) AS hash
+        FROM head
+        UNION ALL
+        SELECT chain.n + 1, chain.hash,
+               sha256(chain.hash || (CAST(:digests AS bytea[]))[chain.n + 1])
+        FROM chain WHERE chain.n < cardinality(CAST(:digests AS bytea[]))
     ), inserted AS (
         INSERT INTO events (event_id, stream_id, stream_type, version, event_type,
-                            schema_version, data, metadata, recorded_at)
+                            schema_version, data, metadata, recorded_at, previous_hash, hash)
         SELECT e.event_id, :stream_id, :stream_type, CAST(:expected AS integer) + e.n,
                e.event_type, e.schema_version, e.data, CAST(:metadata AS jsonb),
-               coalesce(CAST(:recorded_at AS timestamptz), now())
+               CAST(:recorded_at AS timestamptz), chain.previous_hash, chain.hash
         FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),
                     CAST(:schema_versions AS integer[]), CAST(:datas AS jsonb[]))
-             WITH ORDINALITY AS e(event_id, event_type, schema_version, data, n),
+             WITH ORDINALITY AS e(event_id, event_type, schema_version, data, n)
+             JOIN chain ON chain.n = e.n,
              head
         WHERE head.version = CAST(:expected AS integer)
           AND (head.stream_type IS NULL OR head.stream_type = :stream_type)
@@ -108,6 +126,48 @@ _READ_ALL = {
 
 _POSITION_EXISTS = text("SELECT 1 FROM events WHERE position = :after")
 
+# A feed page: the next events below the horizon in the global order (at most :scan of them,
+# the "scanned" window), the first :limit of those that pass the filters, and the last scanned
+# event's position, all from one statement and so from one snapshot. A filter that is NULL
+# lets everything pass.
+_FEED_WINDOW = """
+    WITH scanned AS (
+        SELECT transaction_id, position, event_type, stream_id, stream_type FROM events
+        WHERE {conditions}
+        ORDER BY transaction_id, position
+        LIMIT :scan
+    ), matched AS (
+        SELECT transaction_id, position FROM scanned
+        WHERE (CAST(:event_types AS text[]) IS NULL
+               OR event_type = ANY(CAST(:event_types AS text[])))
+          AND (CAST(:stream_ids AS text[]) IS NULL
+               OR stream_id = ANY(CAST(:stream_ids AS text[])))
+          AND (CAST(:stream_types AS text[]) IS NULL
+               OR stream_type = ANY(CAST(:stream_types AS text[])))
+        ORDER BY transaction_id, position
+        LIMIT :limit
+    ), tail AS (
+        SELECT count(*) AS scanned,
+               (SELECT position FROM scanned
+                ORDER BY transaction_id DESC, position DESC LIMIT 1) AS last_scanned
+        FROM scanned
+    )
+    SELECT tail.scanned, tail.last_scanned,
+           e.position, e.event_id, e.stream_id, e.stream_type, e.version, e.event_type,
+           e.schema_version, e.data, e.metadata, e.recorded_at
+    FROM tail
+    LEFT JOIN matched ON true
+    LEFT JOIN events e ON e.position = matched.position
+    ORDER BY matched.transaction_id, matched.position
+"""
+_READ_FEED = {
+    False: text(_FEED_WINDOW.format(conditions=_HORIZON)),
+    True: text(_FEED_WINDOW.format(conditions=f"{_AFTER} AND {_HORIZON}")),
+}
+# How many events a filtered feed read looks at, at most, to fill its page: a bound on the
+# cost of one read when few events match; the cursor still moves past all those looked at.
+FEED_SCAN = 5000
+
 
 @dataclass(frozen=True, slots=True)
 class RecordedEvent:
@@ -121,6 +181,19 @@ class RecordedEvent:
     event: DomainEvent
     metadata: EventMetadata
     recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """A page of the global feed, and where to continue from."""
+
+    events: list[RecordedEvent]
+    # Pass as ``after`` to continue: past every event this read looked at, including those the
+    # filters left out, so a filtered follower never rescans them. Equal to ``after`` when the
+    # read found nothing new.
+    next_after: int
+    # The read reached the horizon: nothing more to read until writers commit again.
+    caught_up: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +229,39 @@ class EventStore:
         if not events:
             return AppendResult(stream_id, expected_version, ())
         serialized = [self._registry.serialize(event) for event in events]
+        # The time is fixed here, not by the database, because the hash covers it.
+        at = _utc(recorded_at or datetime.now(UTC))
+        meta = (metadata or EventMetadata()).model_dump_json(exclude_none=True)
+        meta_object = json.loads(meta)
+        event_ids = [uuid.uuid4() for _ in events]
+        digests = [
+            event_digest(
+                event_id=event_id,
+                stream_id=stream_id,
+                stream_type=stream_type,
+                version=expected_version + n,
+                event_type=event_type,
+                schema_version=schema_version,
+                data=data,
+                metadata=meta_object,
+                recorded_at=at,
+            )
+            for n, (event_id, (event_type, schema_version, data)) in enumerate(
+                zip(event_ids, serialized, strict=True), start=1
+            )
+        ]
         params = {
             "stream_id": stream_id,
             "stream_type": stream_type,
             "expected": expected_version,
-            "metadata": (metadata or EventMetadata()).model_dump_json(exclude_none=True),
-            "recorded_at": recorded_at,
-            "event_ids": [uuid.uuid4() for _ in events],
+            "metadata": meta,
+            "recorded_at": at,
+            "event_ids": event_ids,
             "event_types": [event_type for event_type, _, _ in serialized],
             "schema_versions": [version for _, version, _ in serialized],
             "datas": [json.dumps(data, separators=(",", ":")) for _, _, data in serialized],
+            "digests": digests,
+            "genesis": GENESIS,
         }
         try:
             rows = (await self._conn.execute(_APPEND, params)).all()
@@ -223,6 +319,47 @@ class EventStore:
             raise UnknownPosition(after)
         return [self._recorded(row) for row in rows]
 
+    async def read_feed(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        event_types: Sequence[str] = (),
+        stream_ids: Sequence[str] = (),
+        stream_types: Sequence[str] = (),
+        scan: int = FEED_SCAN,
+    ) -> FeedPage:
+        """``read_all`` with filters, for followers of the feed: the next events after the
+        event at position ``after`` whose type, stream id and stream type are among those given
+        (an empty filter lets every event pass), at most ``limit`` of them.
+
+        The same global order and horizon as ``read_all``, so the same guarantee: a follower
+        that passes back ``next_after`` never misses nor repeats an event. A filtered read looks
+        at no more than ``max(scan, limit)`` events; ``next_after`` moves past all those it
+        looked at (matching or not) unless the page filled up first, when it is the position of
+        the page's last event. A page may thus be empty and still move the cursor.
+        """
+        if limit < 1:
+            raise ValueError("limit must be >= 1")
+        filtered = bool(event_types or stream_ids or stream_types)
+        params = {
+            "after": after,
+            "limit": limit,
+            "scan": max(scan, limit) if filtered else limit,
+            "event_types": list(event_types) or None,
+            "stream_ids": list(stream_ids) or None,
+            "stream_types": list(stream_types) or None,
+        }
+        rows = (await self._conn.execute(_READ_FEED[after != 0], params)).all()
+        scanned, last_scanned = rows[0].scanned, rows[0].last_scanned
+        events = [self._recorded(row) for row in rows if row.position is not None]
+        if not scanned and after != 0 and not await self._conn.scalar(_POSITION_EXISTS, params):
+            raise UnknownPosition(after)
+        if len(events) == limit:
+            return FeedPage(events, events[-1].position, caught_up=False)
+        next_after = last_scanned if last_scanned is not None else after
+        return FeedPage(events, next_after, caught_up=scanned < params["scan"])
+
     def _recorded(self, row: Any) -> RecordedEvent:
         return RecordedEvent(
             position=row.position,
@@ -236,6 +373,11 @@ class EventStore:
             metadata=EventMetadata.model_validate(_json(row.metadata)),
             recorded_at=row.recorded_at,
         )
+
+
+def _utc(instant: datetime) -> datetime:
+    """A naive time is taken as UTC (as asyncpg does for timestamptz)."""
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
 
 
 def _json(value: Any) -> dict[str, Any]:

@@ -31,21 +31,25 @@ from app.domain.decider import (
 )
 from app.domain.event import DomainEvent
 from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria
+from app.domain.profiles import ProfileState, UpdateProfile, decide_profile, evolve_profile
 from app.domain.ratings import RatingState, RecordRating, decide_rating, evolve_rating
 from app.domain.registration import UnitState, evolve
 from app.errors import ErrorKind, KmopError
 from app.events import ConcurrencyConflict, EventMetadata, EventRegistry, EventStore
 from app.events.catalog import (
     BUREAU_STREAM,
+    PROVIDER_STREAM,
     RATING_STREAM,
     REGISTRY,
     UNIT_STREAM,
     bureau_id_from_stream,
     bureau_stream_id,
+    provider_stream_id,
     rating_stream_id,
     unit_stream_id,
 )
 from app.events.projections import NUMBERING_LOCK, Projected, Projector
+from app.metrics import Metrics
 from app.services.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -141,6 +145,7 @@ class RegistrationService:
         self.starter_criteria = starter_criteria or StarterCriteria()
         self.hourly_rates = hourly_rates
         self.attempts = attempts
+        self.metrics: Metrics | None = None  # the app's: counts the events each command commits
 
     # --- commands -------------------------------------------------------------------------
 
@@ -207,6 +212,28 @@ class RegistrationService:
             stream, _without_context(partial(decide_rating, command)), metadata, finish=finish
         )
 
+    async def update_profile(
+        self,
+        command: UpdateProfile,
+        metadata: EventMetadata | None = None,
+        *,
+        expected_version: int | None = None,
+        finish: Finish | None = None,
+    ) -> Outcome[ProfileState]:
+        stream = _Stream(
+            provider_stream_id(str(command.enterprise)),
+            PROVIDER_STREAM,
+            ProfileState(),
+            evolve_profile,
+        )
+        return await self._run(
+            stream,
+            _without_context(partial(decide_profile, command)),
+            metadata,
+            expected_version=expected_version,
+            finish=finish,
+        )
+
     async def _run(
         self,
         stream: _Stream[S],
@@ -220,7 +247,7 @@ class RegistrationService:
     ) -> Outcome[S]:
         for attempt in range(1, self.attempts + 1):
             try:
-                return await self._attempt(
+                outcome = await self._attempt(
                     stream, decide_, metadata, expected_version, now, numbering, finish
                 )
             except ConcurrencyConflict as conflict:
@@ -229,6 +256,10 @@ class RegistrationService:
                 if attempt == self.attempts:
                     raise
                 log.info("conflict on %s, deciding again (%d)", stream.stream_id, attempt)
+                continue
+            if self.metrics is not None:  # committed by now
+                self.metrics.committed(outcome.events)
+            return outcome
         raise AssertionError("unreachable")
 
     async def _attempt(

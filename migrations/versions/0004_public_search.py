@@ -75,7 +75,8 @@ def upgrade() -> None:
     op.execute("CREATE INDEX public_providers_themes_idx ON public_providers USING gin (themes)")
     op.execute("CREATE INDEX public_providers_regions_idx ON public_providers USING gin (regions)")
     op.execute(
-        "CREATE INDEX public_providers_sort_idx ON public_providers (search_name, enterprise_number)"
+        "CREATE INDEX public_providers_sort_idx ON public_providers"
+        " (search_name, enterprise_number)"
     )
     op.execute(
         "CREATE INDEX registrations_in_force_idx ON registrations (enterprise_number)"

@@ -59,7 +59,15 @@ REGISTRATION_NUMBER = "DV.O000001"
 RATING_REFERENCE = "rating-2026-000001"
 OTHER_BUREAU_KBO = str(enterprise_number(901))
 CLIENT_KBO = str(enterprise_number(500))
-PUBLIC_ROUTES = {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+PUBLIC_ROUTES = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/openapi.json",
+}
 
 # --- the role matrix ----------------------------------------------------------------------
 
@@ -97,6 +105,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "get_rating":                 (401, 200, 403, 403, 403, 403),
     "run_deadline_job":           (401, 200, 403, 403, 403, 403),
     "registration_history":       (401, 200, 403, 403, 403, 403),
+    # feed.py: the global event feed, for the agency's integrators
+    "read_event_feed":            (401, 200, 403, 403, 403, 403),
+    "stream_events":              (401, 200, 403, 403, 403, 403),
     # reads.py: every role, each within its scope
     "list_registrations":         (401, 200, 200, 200, 200, 200),
     "get_registration":           (401, 200, 200, 404, 200, 404),
@@ -106,6 +117,13 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "get_audit":                  (401, 200, 200, 404, 200, 404),
     "list_bureaus":               (401, 200, 200, 200, 200, 200),
     "get_bureau":                 (401, 200, 200, 200, 200, 200),
+    # the provider's public profile: kept by the provider, read by it and the agency
+    "get_profile":                (401, 200, 200, 404, 403, 403),
+    "update_profile":             (401, 403, 422, 422, 403, 403),
+    # public.py: anyone, with or without a token
+    "search_providers":           (200, 200, 200, 200, 200, 200),
+    "public_provider":            (200, 200, 200, 200, 200, 200),
+    "search_options":             (200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -134,6 +152,7 @@ BODIES: dict[str, Any] = {
     "appoint_bureau": bureau_body(),
     "retire_bureau": {},
     "record_rating": RATING,
+    "update_profile": {"themes": ["koken"]},  # not an eligible theme
 }
 
 
@@ -222,6 +241,7 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
         "ref": REGISTRATION_NUMBER,
         "bureau_id": BUREAU_ID,
         "reference": RATING_REFERENCE,
+        "enterprise_number": PROVIDER_KBO,
     }
 
 
@@ -265,6 +285,9 @@ async def test_every_route_answers_each_kind_of_caller_as_its_role_and_scope_all
 
     ids = await build_state(api, clock)
     before = await count_events(engine)
+    # As when the service stops, event streams end at once: a client that reads the whole
+    # response (httpx's ASGI transport) gets its status instead of waiting forever.
+    clocked_app.state.stopping.set()
 
     failures: list[str] = []
     for name, (method, path) in sorted(routes.items()):
