@@ -14,15 +14,20 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import db, embedded
-from app.settings import normalize_database_url
+from app.main import create_app
+from app.services.clock import FixedClock
+from app.settings import Settings, normalize_database_url
 
 
 @dataclass(frozen=True)
@@ -112,3 +117,24 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         yield engine
     finally:
         await engine.dispose()
+
+
+# --- the app over HTTP, on a clock the test moves (tests/api, tests/web) ---
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def clocked_app(engine: AsyncEngine, clock: FixedClock) -> FastAPI:
+    """The app on a clock the test moves."""
+    return create_app(Settings(environment="test"), engine=engine, clock=clock)
+
+
+@pytest.fixture
+async def api(clocked_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=clocked_app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client

@@ -231,6 +231,21 @@ async def read_event_feed(
     )
 
 
+# One Server-Sent Event, as FastAPI documents its own streams (``itemSchema``, OpenAPI 3.2's
+# word for each item of a sequential media type; ``schema`` there would be the whole stream).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/FeedEvent"},
+        },
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
 STREAM_EXAMPLE = (
     f"retry: {RETRY_MILLISECONDS}\n\n"
     'id: 42\ndata: {"position": 42, "event_type": "RatingRecorded", ...}\n\n'
@@ -246,9 +261,7 @@ STREAM_EXAMPLE = (
             "description": "Server-Sent Events: each event's `data` is a FeedEvent (JSON) and "
             "its `id` the position; `id`-only blocks move the resume point past events the "
             "filters left out; `: heartbeat` comments while idle. Ends when the service stops.",
-            "content": {
-                "text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}
-            },
+            "content": {"text/event-stream": {"itemSchema": SSE_EVENT, "example": STREAM_EXAMPLE}},
         },
         **problem_responses(401, 403, 422),
     },

@@ -189,6 +189,44 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# What any request body can meet before its route reads it: the body limits of
+# app/api/limits.py (a middleware, so no route declares them) on every POST, and, where a
+# JSON body is read, bytes that are not JSON text at all (not UTF-8: 400, where malformed
+# JSON is a 422 with a pointer).
+BODY_PROBLEMS = {
+    400: "The body is not JSON text (it is not UTF-8)",
+    413: "The body is larger than KMOP_MAX_BODY_BYTES (`body-too-large`)",
+    415: "The body is not JSON (`unsupported-media-type`)",
+}
+
+
+def _body_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    for path in schema.get("paths", {}).values():
+        for method, operation in path.items():
+            if method not in ("post", "put", "patch"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in BODY_PROBLEMS.items():
+                if status == 400 and "requestBody" not in operation:
+                    continue  # the route reads no body: only the middleware's limits apply
+                responses.setdefault(str(status), {"description": description})
+            operation["responses"] = dict(sorted(responses.items()))
+    return schema
+
+
+def _event_streams_by_item(schema: dict[str, Any]) -> dict[str, Any]:
+    """A stream documented by its ``itemSchema`` (each event) loses the ``schema: string`` that
+    FastAPI gives any response class's media type: read as the schema of each event (as
+    OpenAPI 3.1 tools do), it would say that an event is a string."""
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for response in operation.get("responses", {}).values():
+                for media in response.get("content", {}).values():
+                    if "itemSchema" in media:
+                        media.pop("schema", None)
+    return schema
+
+
 def _problems_only(schema: dict[str, Any]) -> dict[str, Any]:
     """Error responses are documented as problem+json only, FastAPI's 422 model included."""
     for path in schema.get("paths", {}).values():
@@ -213,7 +251,8 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _problems_only(default_openapi())
+            documented = _body_problems(_event_streams_by_item(default_openapi()))
+            app.openapi_schema = _problems_only(documented)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

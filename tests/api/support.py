@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 
 from app.api.auth import Role, mint_token
 from app.domain.norm import CURRENT_NORM
+from app.services.clock import FixedClock
 from app.settings import DEVELOPMENT_JWT_SECRET
 from tests.integration.scenarios import enterprise_number
 
@@ -98,3 +100,59 @@ def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["code"] == code, body
     return body
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+VISIT = date(2026, 1, 15)
+
+
+@dataclass(frozen=True)
+class Registered:
+    application_id: str
+    audit_id: str
+    registration_id: str
+
+
+async def register(
+    api: httpx.AsyncClient,
+    clock: FixedClock,
+    provider: dict[str, str],
+    *,
+    decide: bool = True,
+    service_type: str = "opleiding",
+    **application: Any,
+) -> Registered:
+    """One application of ``provider`` (its headers) the whole way: applied on 2026-01-05,
+    declared, audited by bureau-kiwa (which must be appointed) on VISIT, passed, and, with
+    ``decide``, granted on 2026-01-20."""
+    clock.set(at(date(2026, 1, 5)))
+    created = ok(
+        await api.post(
+            "/applications", json=application_body(service_type, **application), headers=provider
+        ),
+        201,
+    )
+    application_id = created["application_id"]
+    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
+    audit_id = ok(
+        await api.post(
+            f"/applications/{application_id}/audits",
+            json={"bureau_id": BUREAU_ID},
+            headers=provider,
+        ),
+        201,
+    )["audit_id"]
+    plan = {"visit_date": VISIT.isoformat(), "planned_hours": "6"}
+    ok(await api.post(f"/audits/{audit_id}/plan", json=plan, headers=BUREAU))
+    clock.set(at(date(2026, 1, 16)))
+    report = report_body(range(1, 6), visit=VISIT)
+    ok(await api.post(f"/audits/{audit_id}/reports", json=report, headers=BUREAU), 201)
+    if decide:
+        clock.set(at(date(2026, 1, 20)))
+        decision = {"granted": True}
+        url = f"/applications/{application_id}/decision"
+        assert ok(await api.post(url, json=decision, headers=AGENCY))["status"] == "granted"
+    return Registered(application_id, audit_id, str(created["registration_id"]))

@@ -45,10 +45,10 @@ from tests.api.support import (
     PROBLEM,
     PROVIDER,
     PROVIDER_KBO,
-    application_body,
     bureau_body,
     ok,
     problem,
+    register,
     report_body,
 )
 from tests.integration.scenarios import enterprise_number
@@ -196,41 +196,8 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
         ),
         201,
     )
-    application_id = ok(
-        await api.post("/applications", json=application_body(), headers=PROVIDER), 201
-    )["application_id"]
-    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
-    audit_id = ok(
-        await api.post(
-            f"/applications/{application_id}/audits",
-            json={"bureau_id": BUREAU_ID},
-            headers=PROVIDER,
-        ),
-        201,
-    )["audit_id"]
-    ok(
-        await api.post(
-            f"/audits/{audit_id}/plan",
-            json={"visit_date": VISIT.isoformat(), "planned_hours": "6"},
-            headers=BUREAU,
-        )
-    )
-    clock.set(at(date(2026, 1, 16)))
-    ok(
-        await api.post(
-            f"/audits/{audit_id}/reports",
-            json=report_body(range(1, 6), visit=VISIT),
-            headers=BUREAU,
-        ),
-        201,
-    )
-    clock.set(at(date(2026, 1, 20)))
-    granted = ok(
-        await api.post(
-            f"/applications/{application_id}/decision", json={"granted": True}, headers=AGENCY
-        )
-    )
-    assert granted["status"] == "granted"
+    registered = await register(api, clock, PROVIDER)
+    application_id, audit_id = registered.application_id, registered.audit_id
     registration = ok(await api.get(f"/registrations/{REGISTRATION_NUMBER}", headers=PROVIDER))
     assert registration["status"] == "registered"
     assert registration["registration_number"] == REGISTRATION_NUMBER

@@ -5,7 +5,7 @@ profile through their own API."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import httpx
@@ -19,15 +19,14 @@ from app.events.rebuild import rebuild_projections
 from app.services.clock import FixedClock
 from tests.api.support import (
     AGENCY,
-    BUREAU,
     BUREAU_ID,
     PROBLEM,
-    application_body,
+    at,
     auth,
     bureau_body,
     ok,
     problem,
-    report_body,
+    register,
 )
 from tests.integration.scenarios import enterprise_number
 
@@ -45,11 +44,7 @@ def provider(kbo: str) -> dict[str, str]:
     return auth(Role.PROVIDER, sub=f"app-{kbo}", enterprise_number=kbo)
 
 
-def at(day: date, hour: int = 10) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-
-
-async def register(
+async def registration(
     api: httpx.AsyncClient,
     clock: FixedClock,
     kbo: str,
@@ -59,49 +54,16 @@ async def register(
     themes: tuple[str, ...] = ("digitalisering",),
     decide: bool = True,
 ) -> str:
-    """Apply, declare, audit (passed) and, with ``decide``, grant: the registration's id."""
-    clock.set(at(date(2026, 1, 5)))
-    headers = provider(kbo)
-    application = ok(
-        await api.post(
-            "/applications",
-            json=application_body(service_type, provider_name=name, themes=list(themes)),
-            headers=headers,
-        ),
-        201,
+    done = await register(
+        api,
+        clock,
+        provider(kbo),
+        decide=decide,
+        service_type=service_type,
+        provider_name=name,
+        themes=list(themes),
     )
-    application_id = application["application_id"]
-    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
-    audit_id = ok(
-        await api.post(
-            f"/applications/{application_id}/audits", json={"bureau_id": BUREAU_ID}, headers=headers
-        ),
-        201,
-    )["audit_id"]
-    ok(
-        await api.post(
-            f"/audits/{audit_id}/plan",
-            json={"visit_date": VISIT.isoformat(), "planned_hours": "6"},
-            headers=BUREAU,
-        )
-    )
-    clock.set(at(date(2026, 1, 16)))
-    ok(
-        await api.post(
-            f"/audits/{audit_id}/reports",
-            json=report_body(range(1, 6), visit=VISIT),
-            headers=BUREAU,
-        ),
-        201,
-    )
-    if decide:
-        clock.set(at(date(2026, 1, 20)))
-        ok(
-            await api.post(
-                f"/applications/{application_id}/decision", json={"granted": True}, headers=AGENCY
-            )
-        )
-    return str(application["registration_id"])
+    return done.registration_id
 
 
 def profile(
@@ -124,15 +86,15 @@ async def world(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, str]:
     Vormingscentrum Noord (audited, not yet decided) and Zuid Consult (registered, no profile)."""
     ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
     ids = {
-        "vincotte": await register(
+        "vincotte": await registration(
             api, clock, VINCOTTE_KBO, "Vinçotte Academy", themes=("duurzaamheid",)
         ),
-        "kiwa": await register(api, clock, KIWA_KBO, "Kiwa Belgium Advies"),
-        "kiwa-advies": await register(
+        "kiwa": await registration(api, clock, KIWA_KBO, "Kiwa Belgium Advies"),
+        "kiwa-advies": await registration(
             api, clock, KIWA_KBO, "Kiwa Belgium Advies", service_type="advies"
         ),
-        "noord": await register(api, clock, NOORD_KBO, "Vormingscentrum Noord", decide=False),
-        "zuid": await register(
+        "noord": await registration(api, clock, NOORD_KBO, "Vormingscentrum Noord", decide=False),
+        "zuid": await registration(
             api, clock, ZUID_KBO, "Zuid Consult", themes=("innovatie", "bedrijfsstrategie")
         ),
     }
