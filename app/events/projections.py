@@ -189,11 +189,11 @@ class Projector:
         self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
         """Project one event; ``unit`` is (unit key, state after the event) for unit streams."""
-        await self._event_tables(conn, item, unit)
+        await self.event_tables(conn, item, unit)
         if unit is not None:
-            await self._registration(conn, unit[0], unit[1], item)
+            await self.registration(conn, unit[0], unit[1], item)
 
-    async def _registration(
+    async def registration(
         self, conn: AsyncConnection, unit_key: str, state: UnitState, item: Projected
     ) -> None:
         row = registration_row(unit_key, state, item.version, item.recorded_at)
@@ -206,7 +206,7 @@ class Projector:
                 _SET_NUMBER, {"serial": serial, "number": str(number), "unit_key": unit_key}
             )
 
-    async def _event_tables(
+    async def event_tables(
         self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
         event = item.event

@@ -67,14 +67,27 @@ async def replay(
     store = EventStore(conn, registry)
     after = 0
     while page := await store.read_all(after=after, limit=PAGE, horizon=False):
+        # A unit's registration row is written once per page, from its last state in the page,
+        # rather than after each of its events: the same rows, a fraction of the statements.
+        # Only the event that first registers a unit is projected whole at once, so that units
+        # take their numbers in the global order, as they did live.
+        pending: dict[str, tuple[UnitState, Projected]] = {}
         for item in page:
-            unit = None
-            if item.stream_type == UNIT_STREAM:
-                key = unit_key_from_stream(item.stream_id)
-                units[key] = evolve(units.get(key, UnitState()), item.event)
-                unit = (key, units[key])
             projected = Projected(item.stream_id, item.version, item.event, item.recorded_at)
-            await projector.apply(conn, projected, unit)
+            if item.stream_type != UNIT_STREAM:
+                await projector.apply(conn, projected, None)
+                continue
+            key = unit_key_from_stream(item.stream_id)
+            before = units.get(key, UnitState())
+            state = units[key] = evolve(before, item.event)
+            if before.first_registered_on is None and state.first_registered_on is not None:
+                pending.pop(key, None)
+                await projector.apply(conn, projected, (key, state))
+            else:
+                await projector.event_tables(conn, projected, (key, state))
+                pending[key] = (state, projected)
+        for key, (state, projected) in pending.items():
+            await projector.registration(conn, key, state, projected)
         count += len(page)
         after = page[-1].position
         if progress is not None:
