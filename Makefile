@@ -1,7 +1,7 @@
 # The two commands of the README. Both bootstrap .venv themselves (see dev.py).
 PYTHON ?= python3
 
-.PHONY: run test lint openapi bench setup demo
+.PHONY: run test lint openapi bench bench-search setup demo
 
 run:
 	$(PYTHON) dev.py run $(ARGS)
@@ -23,5 +23,14 @@ openapi: setup
 bench: setup
 	.venv/bin/python bench/append.py
 
+bench-search: setup
+	.venv/bin/python bench/search.py $(ARGS)
+
 demo: setup
 	.venv/bin/kmop demo $(ARGS)
+
+bench-commands: setup
+	.venv/bin/python bench/commands.py $(ARGS)
+
+bench-rebuild: setup
+	.venv/bin/python bench/rebuild.py $(ARGS)

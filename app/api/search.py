@@ -92,16 +92,8 @@ def _conditions(query: Query, params: dict[str, Any]) -> tuple[list[str], str]:
     rank = "0"
     if query.text:
         params["q"] = query.text
-        where.append(
-            "(p.document @@ (websearch_to_tsquery('simple', unaccent(:q))"
-            " || websearch_to_tsquery('dutch', unaccent(:q)))"
-            " OR lower(unaccent(:q)) <% p.search_name)"
-        )
-        rank = (
-            "greatest(ts_rank(p.document, websearch_to_tsquery('simple', unaccent(:q))"
-            " || websearch_to_tsquery('dutch', unaccent(:q))),"
-            " word_similarity(lower(unaccent(:q)), p.search_name))"
-        )
+        where.append("(p.document @@ q.tsquery OR q.words <% p.search_name)")
+        rank = "greatest(ts_rank(p.document, q.tsquery), word_similarity(q.words, p.search_name))"
     if query.theme is not None:
         where.append("p.themes @> ARRAY[CAST(:theme AS text)]")
         params["theme"] = query.theme
@@ -109,6 +101,18 @@ def _conditions(query: Query, params: dict[str, Any]) -> tuple[list[str], str]:
         where.append("p.regions @> ARRAY[CAST(:region AS text)]")
         params["region"] = region_term(query.region)
     return where, rank
+
+
+# The query's terms, computed once per statement: ``unaccent`` is only STABLE, so written inline
+# ``websearch_to_tsquery(..., unaccent(:q))`` and ``lower(unaccent(:q))`` are computed again for
+# every candidate row, in the recheck and in the rank (about 15 us a row, half the cost of a
+# common word; BENCHMARKS.md, "Public search"). As a one-row derived table (OFFSET 0 keeps the
+# planner from inlining it back) they are computed once and the scans and the rank read them.
+_TERMS = (
+    "(SELECT websearch_to_tsquery('simple', unaccent(:q))"
+    " || websearch_to_tsquery('dutch', unaccent(:q)) AS tsquery,"
+    " lower(unaccent(:q)) AS words OFFSET 0) q"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +129,12 @@ async def search(
     params: dict[str, Any] = {"today": today, "limit": limit + 1, "offset": (page - 1) * limit}
     where, rank = _conditions(query, params)
     condition = " AND ".join(where)
+    source = f"{_TERMS}, public_providers p" if query.text else "public_providers p"
     rows = (
         await conn.execute(
             text(
                 f"SELECT {_COLUMNS}, {_DETAILS} FROM ("
-                f" SELECT p.*, {rank} AS rank FROM public_providers p WHERE {condition}"
+                f" SELECT p.*, {rank} AS rank FROM {source} WHERE {condition}"
                 " ORDER BY rank DESC, p.search_name, p.enterprise_number"
                 " LIMIT :limit OFFSET :offset) p"
                 " ORDER BY p.rank DESC, p.search_name, p.enterprise_number"
@@ -144,10 +149,7 @@ async def search(
         return Found(items, (page - 1) * limit + len(items), True, False)
     params["cap"] = COUNT_CAP + 1
     counted = await conn.scalar(
-        text(
-            f"SELECT count(*) FROM (SELECT 1 FROM public_providers p WHERE {condition}"
-            " LIMIT :cap) c"
-        ),
+        text(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {condition} LIMIT :cap) c"),
         params,
     )
     total = int(counted or 0)
