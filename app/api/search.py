@@ -3,10 +3,9 @@ and region, with what the public may see of them.
 
 Everything is PostgreSQL's work, on indexes (migration 0004):
 
-* free text matches the name and description through full-text search (``simple`` for the
-  name, ``dutch`` for the description, both over ``unaccent``) **or** the name through trigram
-  word similarity (``<%``, ``pg_trgm``), which forgives small typos ("kiwa belgum"); it ranks
-  by the better of ``ts_rank`` and the similarity;
+* free text is full-text search over the name (``simple``) and the description (``dutch``),
+  both over ``unaccent``, ranked when few providers match; when none does, the name's trigram
+  word similarity (``<%``, ``pg_trgm``) forgives small typos ("kiwa belgum"): see ``TextMode``;
 * a registration number in any written form is parsed and matched exactly;
 * theme and region are array containment on GIN indexes (``regions`` holds the provinces,
   municipalities and postal codes of the provider's locations);
@@ -24,6 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import text
@@ -79,7 +79,28 @@ def region_term(region: str) -> str:
     return province.value if province is not None else region_key(region)
 
 
-def _conditions(query: Query, params: dict[str, Any]) -> tuple[list[str], str]:
+# How free text is searched, by how many providers its words match exactly (full-text search
+# over name and description, before the other filters that need a join):
+#   * 1 to FOCUSED: those, ranked by relevance (the better of ts_rank and the name's trigram
+#     word similarity), then by name;
+#   * more than FOCUSED: those, by name: ranking thousands of rows costs more than it tells
+#     (a word such as "opleidingen" is in half the descriptions);
+#   * none: a typo, most likely: names whose trigram word similarity reaches pg_trgm's
+#     threshold (0.6), ranked by it. At most FUZZY_CANDIDATES are ranked (the GIN index's first,
+#     in the table's order), so a vague near-miss cannot make the database rank the whole table.
+FOCUSED = 500
+FUZZY_CANDIDATES = 1000
+
+
+class TextMode(Enum):
+    FOCUSED = "focused"
+    BROAD = "broad"
+    FUZZY = "fuzzy"
+
+
+def _conditions(
+    query: Query, params: dict[str, Any], mode: TextMode | None
+) -> tuple[list[str], str]:
     """WHERE conditions and the rank expression."""
     exists = [f"r.enterprise_number = p.enterprise_number AND {_IN_FORCE_SQL}"]
     if query.service_type is not None:
@@ -89,18 +110,61 @@ def _conditions(query: Query, params: dict[str, Any]) -> tuple[list[str], str]:
         exists.append("r.registration_number = :number")
         params["number"] = str(query.number)
     where = [f"EXISTS (SELECT 1 FROM registrations r WHERE {' AND '.join(exists)})"]
+    where += _row_filters(query, params)
     rank = "0"
     if query.text:
         params["q"] = query.text
-        where.append("(p.document @@ q.tsquery OR q.words <% p.search_name)")
-        rank = "greatest(ts_rank(p.document, q.tsquery), word_similarity(q.words, p.search_name))"
+        if mode is TextMode.FUZZY:  # the candidates come from the FROM clause (_source)
+            rank = "word_similarity(q.words, p.search_name)"
+        else:
+            where.append("p.document @@ q.tsquery")
+            if mode is TextMode.FOCUSED:
+                rank = (
+                    "greatest(ts_rank(p.document, q.tsquery),"
+                    " word_similarity(q.words, p.search_name))"
+                )
+    return where, rank
+
+
+def _row_filters(query: Query, params: dict[str, Any], alias: str = "p") -> list[str]:
+    """The conditions on the provider's own row (GIN indexes, no join)."""
+    where = []
     if query.theme is not None:
-        where.append("p.themes @> ARRAY[CAST(:theme AS text)]")
+        where.append(f"{alias}.themes @> ARRAY[CAST(:theme AS text)]")
         params["theme"] = query.theme
     if query.region is not None:
-        where.append("p.regions @> ARRAY[CAST(:region AS text)]")
+        where.append(f"{alias}.regions @> ARRAY[CAST(:region AS text)]")
         params["region"] = region_term(query.region)
-    return where, rank
+    return where
+
+
+def _source(query: Query, params: dict[str, Any], mode: TextMode | None) -> str:
+    if mode is None:
+        return "public_providers p"
+    if mode is not TextMode.FUZZY:
+        return f"{_TERMS}, public_providers p"
+    params["fuzzy"] = FUZZY_CANDIDATES
+    near = " AND ".join(["q.words <% f.search_name", *_row_filters(query, params, "f")])
+    return (
+        f"{_TERMS} CROSS JOIN LATERAL (SELECT f.enterprise_number FROM public_providers f"
+        f" WHERE {near} LIMIT :fuzzy) f"
+        " JOIN public_providers p ON p.enterprise_number = f.enterprise_number"
+    )
+
+
+async def _text_mode(conn: AsyncConnection, query: Query) -> TextMode:
+    params: dict[str, Any] = {"q": query.text, "cap": FOCUSED + 1}
+    where = ["p.document @@ q.tsquery", *_row_filters(query, params)]
+    exact = await conn.scalar(
+        text(
+            f"SELECT count(*) FROM (SELECT 1 FROM {_TERMS}, public_providers p"
+            f" WHERE {' AND '.join(where)} LIMIT :cap) c"
+        ),
+        params,
+    )
+    if not exact:
+        return TextMode.FUZZY
+    return TextMode.FOCUSED if exact <= FOCUSED else TextMode.BROAD
 
 
 # The query's terms, computed once per statement: ``unaccent`` is only STABLE, so written inline
@@ -127,9 +191,10 @@ async def search(
     conn: AsyncConnection, query: Query, *, today: date, page: int, limit: int
 ) -> Found:
     params: dict[str, Any] = {"today": today, "limit": limit + 1, "offset": (page - 1) * limit}
-    where, rank = _conditions(query, params)
+    mode = await _text_mode(conn, query) if query.text else None
+    where, rank = _conditions(query, params, mode)
     condition = " AND ".join(where)
-    source = f"{_TERMS}, public_providers p" if query.text else "public_providers p"
+    source = _source(query, params, mode)
     rows = (
         await conn.execute(
             text(
