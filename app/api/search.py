@@ -15,7 +15,8 @@ Everything is PostgreSQL's work, on indexes (migration 0004):
   validity ran out drops out that day even before the deadline job records the expiry.
 
 The page's registrations and rating come in the same statement (lateral subqueries), so a
-search is one round trip, plus a capped count when the page does not tell the total.
+search is one statement, plus a capped count of the exact text matches first when there is free
+text, and a capped count of the total when the page does not tell it.
 """
 
 from __future__ import annotations
