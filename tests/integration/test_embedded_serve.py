@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,19 +15,7 @@ import httpx
 
 from app import embedded
 from app.db import migration_head
-
-
-def free_port() -> int:
-    """A free port below the ephemeral range (32768+), so that no outgoing connection of this
-    busy machine takes it between this check and the server binding it."""
-    for port in random.Random().sample(range(20000, 32000), 200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError("no free port in 20000-32000")
+from tests.integration.serving import free_port, spawn_serve
 
 
 async def wait_ready(url: str, process: asyncio.subprocess.Process) -> httpx.Response:
@@ -51,17 +37,7 @@ async def wait_ready(url: str, process: asyncio.subprocess.Process) -> httpx.Res
 async def serve_once(data_dir: Path) -> tuple[str, int]:
     """Start `kmop serve`, wait until ready, interrupt it; return its output and exit code."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KMOP_")}
-    env |= {"KMOP_DATA_DIR": str(data_dir), "KMOP_PORT": str(port)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    process = await spawn_serve(port, KMOP_DATA_DIR=str(data_dir))
     try:
         ready = await wait_ready(f"http://127.0.0.1:{port}/readyz", process)
         assert ready.json()["migration"] == migration_head()

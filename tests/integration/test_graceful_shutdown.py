@@ -6,52 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 
 from tests.api.support import AGENCY, bureau_body
-from tests.integration.test_embedded_serve import free_port
-
-
-class Server:
-    """`kmop serve` as a child process whose output is collected line by line."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self.reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.process.stdout is not None
-        async for line in self.process.stdout:
-            self.lines.append(line.decode().rstrip("\n"))
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    async def wait_for(self, text: str) -> None:
-        async with asyncio.timeout(60):
-            while not any(text in line for line in self.lines):
-                assert self.process.returncode is None, f"exited early:\n{self.output}"
-                await asyncio.sleep(0.05)  # polling with a deadline
-
-
-async def wait_ready(url: str, server: Server) -> None:
-    async with httpx.AsyncClient() as client, asyncio.timeout(90):
-        while True:
-            assert server.process.returncode is None, f"exited early:\n{server.output}"
-            try:
-                if (await client.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)  # polling with a deadline
+from tests.integration.serving import Server, free_port, spawn_serve, wait_ready
 
 
 async def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_database(
@@ -59,21 +21,11 @@ async def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_database
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KMOP_")}
-    env |= {
-        "KMOP_DATA_DIR": str(tmp_path / "kmop"),
-        "KMOP_PORT": str(port),
-        "KMOP_SHUTDOWN_GRACE_SECONDS": "60",
-        "KMOP_DEADLINE_INTERVAL_SECONDS": "0",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    process = await spawn_serve(
+        port,
+        KMOP_DATA_DIR=str(tmp_path / "kmop"),
+        KMOP_SHUTDOWN_GRACE_SECONDS="60",
+        KMOP_DEADLINE_INTERVAL_SECONDS="0",
     )
     server = Server(process)
     try:

@@ -19,10 +19,8 @@ decisions and stops sent to both servers for the same applications and registrat
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -56,8 +54,7 @@ from app.services.clock import FixedClock
 from app.services.registrations import RegistrationService
 from tests.api.support import AGENCY, application_body, auth
 from tests.integration.scenarios import enterprise_number
-from tests.integration.test_embedded_serve import free_port
-from tests.integration.test_graceful_shutdown import Server, wait_ready
+from tests.integration.serving import Server, free_port, spawn_serve, wait_ready
 from tests.integration.test_rebuild import differences, snapshot
 from tests.unit.lifecycle import ALL, STARTER_SCOPE, apply, report
 
@@ -193,23 +190,13 @@ class Service:
 
 async def start(database_url: str) -> Service:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KMOP_")}
-    env |= {
-        "KMOP_DATABASE_URL": database_url,
-        "KMOP_PORT": str(port),
-        "KMOP_ENVIRONMENT": "development",  # the deadline job runs (not in "test")
-        "KMOP_DEADLINE_INTERVAL_SECONDS": "0.5",
-        "KMOP_DB_POOL_SIZE": "8",
-        "KMOP_DB_MAX_OVERFLOW": "4",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "serve",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    process = await spawn_serve(
+        port,
+        KMOP_DATABASE_URL=database_url,
+        KMOP_ENVIRONMENT="development",  # the deadline job runs (not in "test")
+        KMOP_DEADLINE_INTERVAL_SECONDS="0.5",
+        KMOP_DB_POOL_SIZE="8",
+        KMOP_DB_MAX_OVERFLOW="4",
     )
     service = Service(Server(process), f"http://127.0.0.1:{port}")
     await wait_ready(f"{service.base}/readyz", service.server)
