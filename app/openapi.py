@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.generated import write_or_check
 from app.main import create_app
 from app.settings import Settings
 
@@ -22,20 +23,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    mode = argv[0] if argv else "check"
-    if mode == "write":
-        OPENAPI_PATH.write_text(render(), encoding="utf-8")
-        print(f"wrote {OPENAPI_PATH}")
-        return 0
-    if mode == "check":
-        current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
-        if current != render():
-            print(f"{OPENAPI_PATH} is stale: run `make openapi` and commit it.", file=sys.stderr)
-            return 1
-        print("openapi/openapi.json is up to date")
-        return 0
-    print("usage: python -m app.openapi write|check", file=sys.stderr)
-    return 2
+    return write_or_check(argv, OPENAPI_PATH, render, command="python -m app.openapi")
 
 
 if __name__ == "__main__":

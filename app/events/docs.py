@@ -24,6 +24,7 @@ from app.domain import events as domain_events
 from app.events import catalog
 from app.events.catalog import REGISTRY
 from app.events.metadata import Actor, EventMetadata
+from app.generated import write_or_check
 
 DOCS_PATH = Path(__file__).resolve().parent.parent.parent / "docs" / "events.md"
 
@@ -246,25 +247,7 @@ def _values_section(values: Mapping[str, Value]) -> list[str]:
 
 
 def main(argv: Iterable[str]) -> int:
-    args = list(argv)
-    mode = args[0] if args else "check"
-    if mode == "write":
-        DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
-        DOCS_PATH.write_text(render(), encoding="utf-8")
-        print(f"wrote {DOCS_PATH}")
-        return 0
-    if mode == "check":
-        current = DOCS_PATH.read_text(encoding="utf-8") if DOCS_PATH.exists() else ""
-        if current != render():
-            print(
-                f"{DOCS_PATH} is stale: run `python -m app.events.docs write` and commit it.",
-                file=sys.stderr,
-            )
-            return 1
-        print("docs/events.md is up to date")
-        return 0
-    print("usage: python -m app.events.docs write|check", file=sys.stderr)
-    return 2
+    return write_or_check(argv, DOCS_PATH, render, command="python -m app.events.docs")
 
 
 if __name__ == "__main__":
