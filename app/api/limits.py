@@ -69,26 +69,26 @@ class BodyLimitMiddleware:
         await self.app(scope, _replay(chunks, None, receive), send)
 
     async def _refuse_size(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413,
-            "body-too-large",
-            f"the request body is larger than {self.max_body_bytes} bytes",
-            title="Request body too large",
-            instance=scope.get("path"),
-        )
-        await response(scope, receive, send)
+        detail = f"the request body is larger than {self.max_body_bytes} bytes"
+        await _refuse(scope, receive, send, 413, "body-too-large", detail)
 
     async def _refuse_type(
         self, scope: Scope, receive: Receive, send: Send, content_type: Any
     ) -> None:
-        response = problem_response(
-            415,
-            "unsupported-media-type",
-            f"request bodies are JSON (Content-Type: application/json), not {content_type!r}",
-            title="Unsupported media type",
-            instance=scope.get("path"),
-        )
-        await response(scope, receive, send)
+        detail = f"request bodies are JSON (Content-Type: application/json), not {content_type!r}"
+        await _refuse(scope, receive, send, 415, "unsupported-media-type", detail)
+
+
+_TITLES = {413: "Request body too large", 415: "Unsupported media type"}
+
+
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, status: int, code: str, detail: str
+) -> None:
+    response = problem_response(
+        status, code, detail, title=_TITLES[status], instance=scope.get("path")
+    )
+    await response(scope, receive, send)
 
 
 def _replay(chunks: list[bytes], pending: Message | None, receive: Receive) -> Receive:
