@@ -63,8 +63,7 @@ RAW_SECONDS = 10.0
 
 def new_enterprise(n: int) -> EnterpriseNumber:
     """Enterprises that apply during the benchmark (0700.000.0xx, ...): none in the store."""
-    first8 = f"0{7_000_000 + n:07d}"
-    return EnterpriseNumber.parse(f"{first8}{97 - int(first8) % 97:02d}")
+    return EnterpriseNumber.with_check_digits(7_000_000 + n)
 
 
 # --- requests ----------------------------------------------------------------------------------

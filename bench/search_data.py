@@ -243,8 +243,7 @@ def plain(text: str) -> str:
 
 def enterprise_number(n: int) -> EnterpriseNumber:
     """The n-th made-up, valid Belgian enterprise number of the benchmark (0500.000.0xx, ...)."""
-    first8 = f"0{5_000_000 + n:07d}"
-    return EnterpriseNumber.parse(f"{first8}{97 - int(first8) % 97:02d}")
+    return EnterpriseNumber.with_check_digits(5_000_000 + n)
 
 
 def bank_account(rng: random.Random) -> BankAccount:

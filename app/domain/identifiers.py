@@ -56,6 +56,13 @@ class EnterpriseNumber:
             ) from exc
         return cls(digits)
 
+    @classmethod
+    def with_check_digits(cls, first8: int) -> Self:
+        """The valid number that starts with these eight digits (0 to 0999.999.9): its last two
+        are 97 minus their remainder mod 97. For made-up numbers (demo data, tests, benchmarks)."""
+        head = f"{first8:08d}"
+        return cls.parse(f"{head}{97 - first8 % 97:02d}")
+
     def __str__(self) -> str:
         return self.digits
 

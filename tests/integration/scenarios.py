@@ -96,8 +96,7 @@ def first_run_after(day: date) -> date | None:
 
 def enterprise_number(n: int) -> EnterpriseNumber:
     """The n-th made-up, valid Belgian enterprise number (0400.000.086, ...)."""
-    first8 = f"0{4_000_000 + n:07d}"
-    return EnterpriseNumber.parse(f"{first8}{97 - int(first8) % 97:02d}")
+    return EnterpriseNumber.with_check_digits(4_000_000 + n)
 
 
 # --- audit bureaus -----------------------------------------------------------------------

@@ -88,3 +88,8 @@ def test_registration_unit_key_distinguishes_service_and_department() -> None:
     department = RegistrationUnit(kbo, ServiceType.TRAINING, "Faculteit Economie")
     assert len({training.key, advice.key, department.key}) == 3
     assert RegistrationUnit(kbo, ServiceType.TRAINING, " faculteit economie ").key == department.key
+
+
+def test_made_up_numbers_get_their_check_digits() -> None:
+    assert str(EnterpriseNumber.with_check_digits(4_031_707)) == "0403170701"  # a real one
+    assert str(EnterpriseNumber.with_check_digits(4_000_000)) == "0400000086"
