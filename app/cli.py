@@ -315,7 +315,8 @@ def demo(
     """Load the demo data set: the brochure's eight audit bureaus and some forty providers with
     public profiles, ratings and registrations in every status, six years of history up to now,
     written through the service as the real steps would be. Running it again changes nothing."""
-    from app.demo import DemoPartiallyLoaded, load_demo
+    from app.demo import load_demo
+    from app.demo_plan import DemoPartiallyLoaded
     from app.settings import normalize_database_url
 
     settings = get_settings()

@@ -11,8 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.search import Query, search
-from app.demo import DemoSummary, UnitStep, build_plan, load_demo, provider_enterprise
+from app.demo import DemoSummary, load_demo
 from app.demo_data import BUREAUS, PROVIDERS
+from app.demo_plan import UnitStep, build_plan, provider_enterprise
 from app.domain.policies import today
 from app.domain.registration import Status
 from app.events.projections import PROJECTION_TABLES, Projector
