@@ -7,9 +7,12 @@
   transactions get their transaction ids, and so their place in the global order, in the order
   they number; a rebuild that replays the events in that order gives every unit its number again.
 * ``applications``, ``audits``, ``bureaus``, ``provider_ratings``: written from the events.
-* ``public_providers``: what the public search shows of an enterprise: the name it applied
-  under, the themes of its applications, and its profile (description, themes, locations)
-  once it keeps one. A database trigger fills the search columns from name and description.
+* ``public_providers``: what the public search shows of an enterprise, each field from the
+  event that made it true: the name of the application the latest decision granted, the themes
+  of the granted applications (``RegistrationGranted``), and its profile (description, themes,
+  locations) once it keeps one (``ProviderProfileUpdated``). An application in progress, or one
+  refused, changes nothing public. A database trigger fills the search columns from name and
+  description.
 """
 
 from __future__ import annotations
@@ -206,6 +209,23 @@ class Projector:
                 _SET_NUMBER, {"serial": serial, "number": str(number), "unit_key": unit_key}
             )
 
+    async def _public_name(
+        self, conn: AsyncConnection, unit: tuple[str, UnitState] | None, item: Projected
+    ) -> None:
+        """The name and themes a decision granted are the public's from then on."""
+        assert unit is not None
+        registration_unit, registered = unit[1].unit, unit[1].registered
+        assert registration_unit is not None and registered is not None
+        await conn.execute(
+            _PUBLIC_NAME,
+            {
+                "kbo": str(registration_unit.enterprise_number),
+                "name": registered.provider_name,
+                "themes": list(registered.themes),
+                "at": item.recorded_at,
+            },
+        )
+
     async def event_tables(
         self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
@@ -213,15 +233,6 @@ class Projector:
         unit_key = unit[0] if unit else None
         match event:
             case ApplicationSubmitted():
-                await conn.execute(
-                    _PUBLIC_NAME,
-                    {
-                        "kbo": event.enterprise_number,
-                        "name": event.provider_name,
-                        "themes": list(event.themes),
-                        "at": item.recorded_at,
-                    },
-                )
                 await conn.execute(
                     text(
                         "INSERT INTO applications (application_id, unit_key, enterprise_number,"
@@ -246,6 +257,8 @@ class Projector:
                 )
             case RegistrationGranted() | ApplicationRefused() | ApplicationRefusedForNoReaction():
                 granted = isinstance(event, RegistrationGranted)
+                if granted:
+                    await self._public_name(conn, unit, item)
                 decided_on = (
                     event.refused_on
                     if isinstance(event, ApplicationRefusedForNoReaction)
