@@ -215,7 +215,8 @@ class Projector:
         """The name and themes a decision granted are the public's from then on."""
         assert unit is not None
         registration_unit, registered = unit[1].unit, unit[1].registered
-        assert registration_unit is not None and registered is not None
+        assert registration_unit is not None
+        assert registered is not None
         await conn.execute(
             _PUBLIC_NAME,
             {
