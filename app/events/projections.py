@@ -1,8 +1,10 @@
 """Projections: tables derived from the events, updated in the transaction that appends them.
 
 * ``registrations``: one row per registration unit, written from the unit's folded state, plus
-  its DV.O / DV.A number. Numbers follow the global order of first registrations: the n-th unit
-  ever registered gets serial ``base + n - 1``, one counter for both service types. Live, every
+  its DV.O / DV.A number; ``registration_status`` is the status without the open application
+  (what a bureau that audited the unit before may see, ``app/api/scope.py``). Numbers follow
+  the global order of first registrations: the n-th unit ever registered gets serial
+  ``base + n - 1``, one counter for both service types. Live, every
   transaction that records a decision takes ``NUMBERING_LOCK`` before it writes, so those
   transactions get their transaction ids, and so their place in the global order, in the order
   they number; a rebuild that replays the events in that order gives every unit its number again.
@@ -18,7 +20,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -73,15 +75,16 @@ _UPSERT_REGISTRATION = text(
     """
     INSERT INTO registrations AS r (
         unit_key, enterprise_number, department, service_type, provider_name, status,
-        registration_kind, first_registered_on, valid_from, valid_until, pending_deadline,
-        deadline_kind, application_id, application_track, current_audit_id, current_bureau_id,
-        stream_version, updated_at)
+        registration_status, registration_kind, first_registered_on, valid_from, valid_until,
+        pending_deadline, deadline_kind, application_id, application_track, current_audit_id,
+        current_bureau_id, stream_version, updated_at)
     VALUES (:unit_key, :enterprise_number, :department, :service_type, :provider_name, :status,
-        :registration_kind, :first_registered_on, :valid_from, :valid_until, :pending_deadline,
-        :deadline_kind, :application_id, :application_track, :current_audit_id,
-        :current_bureau_id, :stream_version, :updated_at)
+        :registration_status, :registration_kind, :first_registered_on, :valid_from,
+        :valid_until, :pending_deadline, :deadline_kind, :application_id, :application_track,
+        :current_audit_id, :current_bureau_id, :stream_version, :updated_at)
     ON CONFLICT (unit_key) DO UPDATE SET
         provider_name = EXCLUDED.provider_name, status = EXCLUDED.status,
+        registration_status = EXCLUDED.registration_status,
         registration_kind = EXCLUDED.registration_kind,
         first_registered_on = EXCLUDED.first_registered_on,
         valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until,
@@ -169,6 +172,7 @@ def registration_row(
         "service_type": state.unit.service_type.value,
         "provider_name": state.provider_name or "",
         "status": state.status.value,
+        "registration_status": replace(state, application=None).status.value,
         "registration_kind": registration.kind.value if registration else None,
         "first_registered_on": state.first_registered_on,
         "valid_from": registration.valid_from if registration else None,
