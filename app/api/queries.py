@@ -87,7 +87,9 @@ async def _page(
 
 # --- registrations ----------------------------------------------------------------------
 
-_REGISTRATIONS = "SELECT r.* FROM registrations r"
+
+def _registrations(principal: Principal) -> str:
+    return f"SELECT r.* FROM {scope.registration_source(principal)}"
 
 
 def registration_view(
@@ -132,7 +134,9 @@ async def find_unit(conn: AsyncConnection, ref: str, principal: Principal) -> Ma
         else filters.where("r.unit_key = :ref", ref=ref)
     )
     row = (
-        await conn.execute(text(f"{_REGISTRATIONS} WHERE {filters.sql()}"), dict(filters.params))
+        await conn.execute(
+            text(f"{_registrations(principal)} WHERE {filters.sql()}"), dict(filters.params)
+        )
     ).first()
     if row is None:
         raise UnknownResource(f"there is no registration {ref!r} that you may see")
@@ -140,9 +144,9 @@ async def find_unit(conn: AsyncConnection, ref: str, principal: Principal) -> Ma
 
 
 async def registration_as_of(
-    conn: AsyncConnection, live: Mapping[Any, Any], as_of: datetime
+    conn: AsyncConnection, live: Mapping[Any, Any], as_of: datetime, principal: Principal
 ) -> schemas.Registration:
-    """The unit as the events recorded up to ``as_of`` make it."""
+    """The unit as the events recorded up to ``as_of`` make it, as the caller may see it."""
     recorded = await EventStore(conn, REGISTRY).read_stream(
         unit_stream_id(live["unit_key"]), as_of=as_of
     )
@@ -156,7 +160,7 @@ async def registration_as_of(
     row["registration_number"] = (
         live["registration_number"] if state.first_registered_on is not None else None
     )
-    return registration_view(row, as_of=as_of)
+    return registration_view(scope.registration_as_seen(principal, row), as_of=as_of)
 
 
 async def list_registrations(
@@ -182,7 +186,9 @@ async def list_registrations(
         filters = filters.where("r.enterprise_number = :kbo", kbo=enterprise_number)
     if deadline_before:
         filters = filters.where("r.pending_deadline < :before", before=deadline_before)
-    rows, next_cursor = await _page(conn, _REGISTRATIONS, "r.unit_key", filters, cursor, limit)
+    rows, next_cursor = await _page(
+        conn, _registrations(principal), "r.unit_key", filters, cursor, limit
+    )
     return schemas.Page[schemas.Registration](
         items=[registration_view(row._mapping) for row in rows], next_cursor=next_cursor
     )

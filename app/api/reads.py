@@ -81,7 +81,7 @@ async def get_registration(
         view = (
             queries.registration_view(live)
             if as_of is None
-            else await queries.registration_as_of(conn, live, as_of)
+            else await queries.registration_as_of(conn, live, as_of, principal)
         )
     response.headers["ETag"] = etag(view.version)
     return view

@@ -60,6 +60,7 @@ from app.domain.policies import (
 )
 from app.domain.registration import Audit, DeadlineKind, UnitState, evolve
 from app.domain.reports import check_report
+from app.domain.visits import check_planning, check_reported_visit
 
 AUDIT_TYPE_OF_TRACK = {
     Track.BASIC: AuditType.BASIC,
@@ -391,10 +392,7 @@ def _plan(command: PlanAudit, state: UnitState, day: date, context: Context) -> 
         raise errors.ReportNotExpected(f"audit {audit.audit_id} is reported already")
     if command.planned_hours <= 0:
         raise errors.InvalidCommand("planned hours must be positive")
-    if not context.appointed(command.bureau_id, command.visit_date):
-        raise errors.BureauNotAppointed(
-            f"bureau {command.bureau_id} is not appointed on {command.visit_date}"
-        )
+    check_planning(audit, context.bureaus.get(command.bureau_id), day, command.visit_date)
     try:
         rate = hourly_rate_on(command.visit_date, context.hourly_rates)
     except ValueError as exc:
@@ -436,10 +434,7 @@ def _report(
         )
     if command.visit_date > day:
         raise errors.InvalidCommand("the audit visit cannot be in the future")
-    if not context.appointed(command.bureau_id, command.visit_date):
-        raise errors.BureauNotAppointed(
-            f"bureau {command.bureau_id} was not appointed on the audit date {command.visit_date}"
-        )
+    check_reported_visit(audit, context.bureaus.get(command.bureau_id), day, command.visit_date)
     registration = state.registration
     if follow_up:
         assert registration is not None

@@ -1,4 +1,9 @@
-"""Ratings of a provider by its client enterprises (1 to 5), each counted once by reference."""
+"""Ratings of a provider by its client enterprises (1 to 5), each counted once by reference.
+
+Rules (DOMAIN.md, "The provider as co-guardian of the subsidy"): a score is 1 to 5, dated no
+later than today, and the client is another enterprise than the provider: **a provider cannot
+rate itself** (``rating-of-itself``).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from app.domain.errors import InvalidCommand, RatingAlreadyRecorded
+from app.domain.errors import InvalidCommand, RatingAlreadyRecorded, RatingOfItself
 from app.domain.event import DomainEvent
 from app.domain.events import RatingRecorded
 from app.domain.identifiers import EnterpriseNumber
@@ -33,11 +38,18 @@ class RecordRating:
     rated_on: date | None = None
 
 
+def check_not_self_rating(command: RecordRating) -> None:
+    """The rating is a client's: the enterprise that gives it is not the provider it rates."""
+    if command.client == command.provider:
+        raise RatingOfItself(f"enterprise {command.provider} cannot rate itself")
+
+
 def decide_rating(
     command: RecordRating, state: RatingState, now: datetime
 ) -> Sequence[DomainEvent]:
     if state.recorded:
         raise RatingAlreadyRecorded(f"rating {command.reference!r} is already recorded")
+    check_not_self_rating(command)
     if not MIN_SCORE <= command.score <= MAX_SCORE:
         raise InvalidCommand(f"a rating is {MIN_SCORE} to {MAX_SCORE}, not {command.score}")
     rated_on = command.rated_on or today(now)

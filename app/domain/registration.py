@@ -124,6 +124,8 @@ class Application:
     exemptions: Exemptions
     sworn_declaration_on: date | None = None
     audit: Audit | None = None
+    provider_name: str = ""  # as the provider asks to be registered
+    themes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +147,19 @@ class Registration:
 
 
 @dataclass(frozen=True, slots=True)
+class Registered:
+    """What the decision that granted the current or last registration made true: the name and
+    themes of the application it granted (an application still open changes nothing public)."""
+
+    provider_name: str
+    themes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class UnitState:
     unit: RegistrationUnit | None = None
-    provider_name: str | None = None
+    provider_name: str | None = None  # as the latest application gives it
+    registered: Registered | None = None  # as the latest granted application gave it
     exemptions: Exemptions = NO_EXEMPTIONS  # as claimed by the latest application
     application: Application | None = None  # the open one
     registration: Registration | None = None  # the current or last period
@@ -252,7 +264,12 @@ def evolve(state: UnitState, event: DomainEvent) -> UnitState:
                 event.department,
             )
             application = Application(
-                event.application_id, event.track, event.submitted_on, exemptions
+                event.application_id,
+                event.track,
+                event.submitted_on,
+                exemptions,
+                provider_name=event.provider_name,
+                themes=tuple(event.themes),
             )
             return replace(
                 state,
@@ -322,6 +339,7 @@ def evolve(state: UnitState, event: DomainEvent) -> UnitState:
                 state,
                 application=None,
                 registration=registration,
+                registered=Registered(state.application.provider_name, state.application.themes),
                 first_registered_on=state.first_registered_on or event.decision_date,
                 refused_on=None,
             )

@@ -1,21 +1,26 @@
 """Projections: tables derived from the events, updated in the transaction that appends them.
 
 * ``registrations``: one row per registration unit, written from the unit's folded state, plus
-  its DV.O / DV.A number. Numbers follow the global order of first registrations: the n-th unit
-  ever registered gets serial ``base + n - 1``, one counter for both service types. Live, every
+  its DV.O / DV.A number; ``registration_status`` is the status without the open application
+  (what a bureau that audited the unit before may see, ``app/api/scope.py``). Numbers follow
+  the global order of first registrations: the n-th unit ever registered gets serial
+  ``base + n - 1``, one counter for both service types. Live, every
   transaction that records a decision takes ``NUMBERING_LOCK`` before it writes, so those
   transactions get their transaction ids, and so their place in the global order, in the order
   they number; a rebuild that replays the events in that order gives every unit its number again.
 * ``applications``, ``audits``, ``bureaus``, ``provider_ratings``: written from the events.
-* ``public_providers``: what the public search shows of an enterprise: the name it applied
-  under, the themes of its applications, and its profile (description, themes, locations)
-  once it keeps one. A database trigger fills the search columns from name and description.
+* ``public_providers``: what the public search shows of an enterprise, each field from the
+  event that made it true: the name of the application the latest decision granted, the themes
+  of the granted applications (``RegistrationGranted``), and its profile (description, themes,
+  locations) once it keeps one (``ProviderProfileUpdated``). An application in progress, or one
+  refused, changes nothing public. A database trigger fills the search columns from name and
+  description.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,15 +75,16 @@ _UPSERT_REGISTRATION = text(
     """
     INSERT INTO registrations AS r (
         unit_key, enterprise_number, department, service_type, provider_name, status,
-        registration_kind, first_registered_on, valid_from, valid_until, pending_deadline,
-        deadline_kind, application_id, application_track, current_audit_id, current_bureau_id,
-        stream_version, updated_at)
+        registration_status, registration_kind, first_registered_on, valid_from, valid_until,
+        pending_deadline, deadline_kind, application_id, application_track, current_audit_id,
+        current_bureau_id, stream_version, updated_at)
     VALUES (:unit_key, :enterprise_number, :department, :service_type, :provider_name, :status,
-        :registration_kind, :first_registered_on, :valid_from, :valid_until, :pending_deadline,
-        :deadline_kind, :application_id, :application_track, :current_audit_id,
-        :current_bureau_id, :stream_version, :updated_at)
+        :registration_status, :registration_kind, :first_registered_on, :valid_from,
+        :valid_until, :pending_deadline, :deadline_kind, :application_id, :application_track,
+        :current_audit_id, :current_bureau_id, :stream_version, :updated_at)
     ON CONFLICT (unit_key) DO UPDATE SET
         provider_name = EXCLUDED.provider_name, status = EXCLUDED.status,
+        registration_status = EXCLUDED.registration_status,
         registration_kind = EXCLUDED.registration_kind,
         first_registered_on = EXCLUDED.first_registered_on,
         valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until,
@@ -166,6 +172,7 @@ def registration_row(
         "service_type": state.unit.service_type.value,
         "provider_name": state.provider_name or "",
         "status": state.status.value,
+        "registration_status": replace(state, application=None).status.value,
         "registration_kind": registration.kind.value if registration else None,
         "first_registered_on": state.first_registered_on,
         "valid_from": registration.valid_from if registration else None,
@@ -206,6 +213,24 @@ class Projector:
                 _SET_NUMBER, {"serial": serial, "number": str(number), "unit_key": unit_key}
             )
 
+    async def _public_name(
+        self, conn: AsyncConnection, unit: tuple[str, UnitState] | None, item: Projected
+    ) -> None:
+        """The name and themes a decision granted are the public's from then on."""
+        assert unit is not None
+        registration_unit, registered = unit[1].unit, unit[1].registered
+        assert registration_unit is not None
+        assert registered is not None
+        await conn.execute(
+            _PUBLIC_NAME,
+            {
+                "kbo": str(registration_unit.enterprise_number),
+                "name": registered.provider_name,
+                "themes": list(registered.themes),
+                "at": item.recorded_at,
+            },
+        )
+
     async def event_tables(
         self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
@@ -213,15 +238,6 @@ class Projector:
         unit_key = unit[0] if unit else None
         match event:
             case ApplicationSubmitted():
-                await conn.execute(
-                    _PUBLIC_NAME,
-                    {
-                        "kbo": event.enterprise_number,
-                        "name": event.provider_name,
-                        "themes": list(event.themes),
-                        "at": item.recorded_at,
-                    },
-                )
                 await conn.execute(
                     text(
                         "INSERT INTO applications (application_id, unit_key, enterprise_number,"
@@ -246,6 +262,8 @@ class Projector:
                 )
             case RegistrationGranted() | ApplicationRefused() | ApplicationRefusedForNoReaction():
                 granted = isinstance(event, RegistrationGranted)
+                if granted:
+                    await self._public_name(conn, unit, item)
                 decided_on = (
                     event.refused_on
                     if isinstance(event, ApplicationRefusedForNoReaction)

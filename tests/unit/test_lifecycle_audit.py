@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain import errors
-from app.domain.decider import ChooseAuditBureau, PlanAudit, RecordSwornDeclaration
+from app.domain.decider import ChooseAuditBureau, Context, PlanAudit, RecordSwornDeclaration
 from app.domain.events import (
     AuditBureauAppointmentEnded,
     AuditPlanned,
@@ -192,7 +192,9 @@ def plan(visit: date = VISIT, hours: str = "16", bureau_id: str = BUREAU) -> Pla
 def test_the_cost_is_hours_times_the_rate_in_force_on_the_visit_date(
     visit: date, hours: str, rate: Decimal, cost: str
 ) -> None:
-    state = given(application_submitted(submitted_on=date(2023, 11, 1)), chosen())
+    state = given(
+        application_submitted(submitted_on=date(2023, 11, 1)), chosen(chosen_on=date(2023, 11, 1))
+    )
     assert when(plan(visit, hours), state, date(2023, 11, 2)) == [
         AuditPlanned(
             audit_id=AUDIT_ID,
@@ -249,7 +251,66 @@ def test_a_reported_audit_is_not_planned_again() -> None:
     refused(errors.ReportNotExpected, plan(), state, REPORTED_ON)
 
 
+def test_a_visit_cannot_be_planned_before_the_audit_was_assigned() -> None:
+    """Years before the application, or between it and the choice of the bureau: refused."""
+    state = given(application_submitted(), chosen())
+    for visit in (date(2019, 5, 6), APPLIED_ON, date(2026, 2, 1)):
+        error = refused(errors.VisitBeforeAssignment, plan(visit), state, PLANNED_ON)
+        assert error.code == "visit-before-assignment"
+        assert str(CHOSEN_ON) in error.detail
+    assert when(plan(CHOSEN_ON), state, PLANNED_ON) != []
+
+
+def ended_on(last_day: date) -> Context:
+    """BUREAU's appointment, open-ended since 2020, ended by the agency with this last day."""
+    return context_with(
+        BUREAU,
+        bureau(
+            appointed(BUREAU, BUREAU_ENTERPRISE, SINCE_2020),
+            AuditBureauAppointmentEnded(bureau_id=BUREAU, last_day=last_day),
+        ),
+    )
+
+
+def test_a_bureau_whose_appointment_ended_can_no_longer_plan_nor_re_plan() -> None:
+    """Ended on 2026-03-05, after its planned visit of 2026-03-02: on 2026-03-10 it cannot move
+    the visit, not even to a day it was still appointed on."""
+    context = ended_on(date(2026, 3, 5))
+    state = given(*in_audit())
+    replan = plan(date(2026, 3, 4))
+    error = refused(errors.BureauNotAppointed, replan, state, date(2026, 3, 10), context)
+    assert "no longer plan" in error.detail
+    assert when(replan, state, date(2026, 3, 5), context) != []  # on its last day it still may
+
+
 # --- who reports, and when -----------------------------------------------------------------
+
+
+def test_a_report_cannot_date_its_visit_before_the_audit_was_assigned() -> None:
+    state = given(*in_audit())
+    for visit in (date(2019, 5, 6), APPLIED_ON):
+        error = refused(errors.VisitBeforeAssignment, report(visit=visit), state, REPORTED_ON)
+        assert error.code == "visit-before-assignment"
+
+
+def test_a_retired_bureau_reports_the_visit_it_planned_while_appointed() -> None:
+    """The visit of 2026-03-02 was made under the appointment; the write-up may follow it."""
+    context = ended_on(date(2026, 3, 5))
+    assert when(report(), given(*in_audit()), REPORTED_ON, context) == [reported(report())]
+
+
+def test_a_retired_bureau_cannot_move_its_visit_back_into_its_appointment_by_reporting() -> None:
+    """Ended on 2026-02-20, with the visit planned for 2026-03-02: reporting a visit of
+    2026-02-10 instead would be the re-planning it may no longer do."""
+    context = ended_on(date(2026, 2, 20))
+    state = given(*in_audit())
+    moved = report(visit=date(2026, 2, 10))
+    error = refused(errors.VisitNotAsPlanned, moved, state, REPORTED_ON, context)
+    assert error.code == "visit-not-as-planned"
+    assert str(VISIT) in error.detail
+    refused(errors.BureauNotAppointed, report(), state, REPORTED_ON, context)
+    # still appointed, the bureau reports the visit as it happened, planned or not
+    assert when(moved, state, REPORTED_ON) != []
 
 
 def test_only_the_assigned_bureau_reports() -> None:

@@ -199,3 +199,11 @@ def test_a_rating_keeps_its_own_date_but_not_a_future_one() -> None:
     assert decide_rating(rate(3, earlier), RatingState(), on(TODAY)) == [recorded(3, earlier)]
     with pytest.raises(errors.InvalidCommand, match="future"):
         decide_rating(rate(3, date(2026, 6, 2)), RatingState(), on(TODAY))
+
+
+def test_a_provider_cannot_rate_itself() -> None:
+    itself = RecordRating("rating-1", PROVIDER, EnterpriseNumber.parse("BE 0403.170.701"), 5)
+    with pytest.raises(errors.RatingOfItself) as caught:
+        decide_rating(itself, RatingState(), on(TODAY))
+    assert caught.value.code == "rating-of-itself"
+    assert caught.value.kind is errors.InvalidCommand.kind  # 422: the command itself is wrong
