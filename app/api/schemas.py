@@ -28,7 +28,13 @@ from app.domain.identifiers import (
     InvalidIdentifier,
     ServiceType,
 )
-from app.domain.norm import AuditType, Certificate, ProfessionalBody, Requirement
+from app.domain.norm import (
+    CURRENT_NORM,
+    AuditType,
+    Certificate,
+    ProfessionalBody,
+    Requirement,
+)
 from app.domain.policies import ELIGIBLE_THEMES
 
 T = TypeVar("T")
@@ -190,16 +196,16 @@ class VerdictIn(Body):
     met: bool
 
 
+# A basic audit passed on every requirement: the indicators are the norm's own (never a copy).
 _REPORT_EXAMPLE: dict[str, Any] = {
     "audit_type": "basic",
     "visit_date": "2026-12-15",
-    "norm_version": "2019",
+    "norm_version": CURRENT_NORM.version,
     "scores": [
-        {"indicator": f"{r}.{i}", "conformity": "T", "demonstrability": "V"}
-        for r in range(1, 6)
-        for i in range(1, 5)
+        {"indicator": i.code, "conformity": "T", "demonstrability": "V"}
+        for i in CURRENT_NORM.indicators
     ],
-    "verdicts": [{"requirement": r, "met": True} for r in range(1, 6)],
+    "verdicts": [{"requirement": r.value, "met": True} for r in Requirement],
     "result": "passed",
 }
 
@@ -253,7 +259,7 @@ class AppointBureauRequest(Body):
                 {
                     "bureau_id": "bureau-kiwa",
                     "name": "Kiwa Belgium",
-                    "enterprise_number": "0403.170.701",
+                    "enterprise_number": "0417.497.106",
                     "appointed_from": "2024-01-01",
                     "contact": "kmop@kiwa.example",
                 }
@@ -282,7 +288,7 @@ class RatingRequest(Body):
                 {
                     "reference": "rating-2026-000123",
                     "provider_enterprise_number": "0403.170.701",
-                    "client_enterprise_number": "BE0417497106",
+                    "client_enterprise_number": "BE0202239951",
                     "score": 4,
                 }
             ]
