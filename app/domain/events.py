@@ -51,6 +51,14 @@ class Score(StrEnum):
     V = "V"
 
 
+SCORE_MEANINGS: dict[Score, str] = {
+    Score.B: "beperkt",
+    Score.G: "gedeeltelijk",
+    Score.T: "toereikend",
+    Score.V: "volkomen",
+}
+
+
 class RegistrationKind(StrEnum):
     FULL = "full"
     CONDITIONAL = "conditional"
