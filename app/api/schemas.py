@@ -19,6 +19,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 
 from app.domain.events import AuditResult, Score, Track
@@ -36,6 +38,7 @@ from app.domain.norm import (
     Requirement,
 )
 from app.domain.policies import ELIGIBLE_THEMES
+from app.domain.regions import Province, UnknownPostalCode, province_of
 
 T = TypeVar("T")
 
@@ -120,6 +123,9 @@ class Body(BaseModel):
 
 
 # --- requests ----------------------------------------------------------------------------
+
+# A write takes back what the read of the same resource returns (tests/api/test_round_trip.py).
+READ_ONLY = "Read-only: what a read returns may be sent back; ignored on a write"
 
 
 class CertificateIn(Body):
@@ -273,6 +279,7 @@ class AppointBureauRequest(Body):
     appointed_from: Day
     appointed_until: Day | None = None
     contact: ShortText | None = None
+    version: int | None = Field(None, description=READ_ONLY)
 
 
 class RetireBureauRequest(Body):
@@ -309,6 +316,27 @@ class LocationIn(Body):
         description="Belgian, four digits (the province follows from it)", examples=["9000"]
     )
     municipality: ShortText = Field(examples=["Gent"])
+    province: Province | None = Field(
+        None,
+        description="Read-only: it follows from the postal code. Sent back, it must be the "
+        "postal code's province (else 422); it is never stored.",
+    )
+
+    @field_validator("province")
+    @classmethod
+    def _province_of_the_postal_code(
+        cls, province: Province | None, info: ValidationInfo
+    ) -> Province | None:
+        code = info.data.get("postal_code")
+        if province is None or code is None:
+            return province
+        try:
+            expected = province_of(code)
+        except UnknownPostalCode:
+            return province  # the postal code itself is refused, with its own reason
+        if province is not expected:
+            raise ValueError(f"postal code {code} lies in {expected.value}, not {province.value}")
+        return province
 
 
 class ProfileRequest(Body):
@@ -346,6 +374,10 @@ class ProfileRequest(Body):
         ]
         | None
     ) = Field(None, examples=["https://www.voorbeeld.be"])
+    enterprise_number: EnterpriseNumberText | None = Field(
+        None, description="Read-only: if sent, it must be the path's enterprise (else 422)"
+    )
+    version: int | None = Field(None, description=READ_ONLY + " (use If-Match to guard a race)")
 
 
 # --- responses ---------------------------------------------------------------------------
