@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -23,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.domain.events import AuditResult, Score, Track
+from app.domain.events import AuditResult, RegistrationKind, Score, Track
 from app.domain.identifiers import (
     BankAccount,
     EnterpriseNumber,
@@ -39,6 +41,7 @@ from app.domain.norm import (
 )
 from app.domain.policies import ELIGIBLE_THEMES
 from app.domain.regions import Province, UnknownPostalCode, province_of
+from app.domain.registration import ApplicationStatus, AuditStatus, DeadlineKind, Status
 
 T = TypeVar("T")
 
@@ -118,6 +121,18 @@ IbanText = Annotated[
 Theme = Annotated[str, AfterValidator(_theme)]
 
 
+def _snake_case(value: object) -> object:
+    """Every enumerated value of the API is snake_case; the hyphenated spellings of before
+    (``conditionally-passed``) are still understood on input, and never emitted."""
+    return value.replace("-", "_") if isinstance(value, str) else value
+
+
+AuditTypeIn = Annotated[AuditType, BeforeValidator(_snake_case)]
+AuditResultIn = Annotated[AuditResult, BeforeValidator(_snake_case)]
+CertificateKind = Annotated[Certificate, BeforeValidator(_snake_case)]
+ProvinceIn = Annotated[Province, BeforeValidator(_snake_case)]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -129,7 +144,7 @@ READ_ONLY = "Read-only: what a read returns may be sent back; ignored on a write
 
 
 class CertificateIn(Body):
-    certificate: Certificate
+    certificate: CertificateKind
     valid_until: Day
 
 
@@ -223,12 +238,12 @@ class AuditReportRequest(Body):
     model_config = ConfigDict(json_schema_extra={"examples": [_REPORT_EXAMPLE]})
 
     report_id: Identifier | None = Field(None, description="The bureau's reference; default new")
-    audit_type: AuditType
+    audit_type: AuditTypeIn
     visit_date: Day
     norm_version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.-]{1,20}$")] = "2019"
     scores: list[IndicatorScoreIn] = Field(max_length=200)
     verdicts: list[VerdictIn] = Field(max_length=10)
-    result: AuditResult
+    result: AuditResultIn
     follow_up_deadline: Day | None = None
 
 
@@ -316,7 +331,7 @@ class LocationIn(Body):
         description="Belgian, four digits (the province follows from it)", examples=["9000"]
     )
     municipality: ShortText = Field(examples=["Gent"])
-    province: Province | None = Field(
+    province: ProvinceIn | None = Field(
         None,
         description="Read-only: it follows from the postal code. Sent back, it must be the "
         "postal code's province (else 422); it is never stored.",
@@ -388,7 +403,7 @@ class View(BaseModel):
 
 
 class PendingDeadline(View):
-    kind: str = Field(description="follow_up, expiry or reaction")
+    kind: DeadlineKind
     last_day: date
 
 
@@ -401,8 +416,8 @@ class Registration(View):
     department: str | None
     service_type: ServiceType
     provider_name: str
-    status: str
-    registration_kind: str | None = Field(None, description="full, conditional or starter")
+    status: Status
+    registration_kind: RegistrationKind | None = None
     first_registered_on: date | None
     valid_from: date | None
     valid_until: date | None
@@ -418,7 +433,7 @@ class AuditSummary(View):
     audit_id: str
     bureau_id: str
     audit_type: AuditType
-    status: str
+    status: AuditStatus
     visit_date: date | None
     result: AuditResult | None
 
@@ -429,7 +444,7 @@ class Application(View):
     enterprise_number: str
     service_type: ServiceType
     track: Track
-    status: str = Field(description="open, granted or refused")
+    status: ApplicationStatus
     submitted_on: date
     sworn_declaration_on: date | None
     decided_on: date | None
@@ -465,7 +480,7 @@ class AuditListItem(View):
     service_type: ServiceType
     bureau_id: str
     audit_type: AuditType
-    status: str = Field(description="assigned, planned, reported, reacted or cancelled")
+    status: AuditStatus
     assigned_on: date
     visit_date: date | None
     planned_hours: Decimal | None
@@ -505,9 +520,16 @@ class DeadlineRun(View):
     failed: list[str]
 
 
+class ActorRole(StrEnum):
+    AGENCY = "agency"
+    BUREAU = "bureau"
+    PROVIDER = "provider"
+    SYSTEM = "system"  # the deadline job, the demo loader
+
+
 class Actor(View):
     id: str
-    role: str
+    role: ActorRole
 
 
 class HistoryEvent(View):
@@ -534,7 +556,7 @@ class Location(View):
     street: str
     postal_code: str
     municipality: str
-    province: str = Field(description="Province slug, e.g. oost-vlaanderen (or brussel)")
+    province: Province = Field(description="Follows from the postal code (Brussels counts as one)")
 
 
 class Profile(View):
@@ -556,7 +578,7 @@ class PublicRating(View):
 class PublicRegistration(View):
     number: str = Field(examples=["DV.O236716"])
     service_type: ServiceType
-    status: str = Field(description="registered, registered-conditionally, registered-starter")
+    status: Status = Field(description="registered, registered_conditionally or registered_starter")
     status_label: str = Field(description="The status in the public's words (Dutch)")
     valid_from: date
     valid_until: date
@@ -588,5 +610,5 @@ class PublicOptions(View):
     """What the search form offers: the themes, service types and provinces."""
 
     themes: list[str]
-    service_types: list[str]
-    provinces: dict[str, str] = Field(description="slug -> name")
+    service_types: list[ServiceType]
+    provinces: dict[Province, str] = Field(description="slug -> name")

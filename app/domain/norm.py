@@ -114,12 +114,12 @@ class AuditType(StrEnum):
     BASIC = "basic"  # basisaudit: a newcomer
     RENEWAL = "renewal"  # hernieuwingsaudit: before the 5 years end
     STARTER = "starter"  # audit voor een starter
-    STARTER_FOLLOW_UP = "starter-follow-up"  # opvolgingsaudit of a starter
-    CONDITIONAL_FOLLOW_UP = "conditional-follow-up"  # follow-up of a conditional registration
+    STARTER_FOLLOW_UP = "starter_follow_up"  # opvolgingsaudit of a starter
+    CONDITIONAL_FOLLOW_UP = "conditional_follow_up"  # follow-up of a conditional registration
 
 
 class Certificate(StrEnum):
-    ISO_9001 = "iso-9001"
+    ISO_9001 = "iso_9001"
     QFOR = "qfor"
     WSE = "wse"
 
