@@ -80,7 +80,7 @@ def test_no_enumerated_field_is_a_free_string() -> None:
 def _codes_in_source() -> set[str]:
     """Every literal problem code in app/: ``code = "..."`` class attributes, ``_error("...")``
     classes, and the code argument of ``problem_response``/``_refuse``."""
-    codes = set()
+    codes: set[str] = set()
     for path in APP.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef):
@@ -90,7 +90,7 @@ def _codes_in_source() -> set[str]:
                         and [getattr(t, "id", None) for t in stmt.targets] == ["code"]
                         and isinstance(stmt.value, ast.Constant)
                     ):
-                        codes.add(stmt.value.value)
+                        codes.add(str(stmt.value.value))
             elif isinstance(node, ast.Call):
                 name = getattr(node.func, "id", getattr(node.func, "attr", None))
                 literals = [

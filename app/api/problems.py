@@ -7,7 +7,9 @@ parameter at fault. Nothing about the server's internals reaches the client.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import app as app_package
 from app.errors import ErrorKind, KmopError
 
 log = logging.getLogger(__name__)
@@ -75,8 +78,14 @@ def _error_classes(base: type[KmopError]) -> list[type[KmopError]]:
 
 def problem_codes() -> list[str]:
     """Every problem ``code`` the service can answer: the one registry the OpenAPI enum is
-    generated from (the error classes register themselves by subclassing ``KmopError``)."""
-    return sorted(HTTP_LAYER_CODES | {cls.code for cls in _error_classes(KmopError)})
+    generated from. The error classes register themselves by subclassing ``KmopError`` in a
+    module of ``app`` (every one is imported first, so the list never depends on what happened
+    to be imported, and classes made elsewhere, in tests, do not count)."""
+    for module in pkgutil.walk_packages(app_package.__path__, "app."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    ours = [cls for cls in _error_classes(KmopError) if cls.__module__.startswith("app.")]
+    return sorted(HTTP_LAYER_CODES | {cls.code for cls in ours})
 
 
 class FieldError(BaseModel):

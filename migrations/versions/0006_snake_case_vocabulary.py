@@ -39,7 +39,7 @@ def _respell(old: str, new: str) -> None:
             f" WHEN l->>'province' = '{before}'"
             f" THEN jsonb_set(l, '{{province}}', '\"{after}\"') ELSE l END)"
             " FROM jsonb_array_elements(locations) AS l)"
-            f" WHERE locations @> '[{{\"province\": \"{before}\"}}]'"
+            f' WHERE locations @> \'[{{"province": "{before}"}}]\''
         )
 
 
