@@ -14,7 +14,18 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __doc__ as summary
-from app.api import agency, bureau, feed, health, metrics, problems, provider, public, reads
+from app.api import (
+    agency,
+    bureau,
+    feed,
+    health,
+    metrics,
+    norm,
+    problems,
+    provider,
+    public,
+    reads,
+)
 from app.api.access import AccessMiddleware
 from app.api.auth import TokenVerifier
 from app.api.correlation import CorrelationMiddleware
@@ -145,7 +156,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics.router)
     routers = (provider.router, bureau.router, agency.router, feed.router, reads.router)
-    for router in (*routers, public.router):
+    for router in (*routers, public.router, norm.router):
         app.include_router(router)
     app.include_router(pages.router)  # the public web page (HTML, not in the API's schema)
     return app

@@ -20,7 +20,15 @@ def test_operation_ids_are_unique_and_errors_are_problems() -> None:
                 assert list(response["content"]) == ["application/problem+json"]
 
 
-PUBLIC = {"health", "readiness", "metrics", "search_providers", "public_provider", "search_options"}
+PUBLIC = {
+    "health",
+    "readiness",
+    "metrics",
+    "search_providers",
+    "public_provider",
+    "search_options",
+    "get_norm",
+}
 AUDIENCES = {"agency", "bureau", "provider"}
 
 

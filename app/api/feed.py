@@ -36,7 +36,7 @@ from app.api.problems import problem_responses
 from app.api.schemas import Actor, View
 from app.errors import ErrorKind, KmopError
 from app.events import EventStore, RecordedEvent, UnknownPosition
-from app.events.catalog import REGISTRY
+from app.events.catalog import REGISTRY, StreamType
 from app.events.store import FeedPage
 from app.settings import Settings
 
@@ -63,7 +63,7 @@ class FeedEvent(View):
     position: int = Field(description="Global position: pass as ?after= or Last-Event-ID")
     event_id: UUID
     stream_id: str = Field(examples=["unit:0403170701:opleiding"])
-    stream_type: str = Field(examples=["registration-unit"])
+    stream_type: StreamType
     version: int = Field(description="The event's version within its stream")
     event_type: str = Field(examples=["ApplicationSubmitted"])
     schema_version: int = Field(description="The version of the event type's fields in data")
@@ -91,7 +91,7 @@ def feed_event(recorded: RecordedEvent) -> FeedEvent:
         position=recorded.position,
         event_id=recorded.event_id,
         stream_id=recorded.stream_id,
-        stream_type=recorded.stream_type,
+        stream_type=StreamType.of(recorded.stream_type),
         version=recorded.version,
         event_type=recorded.event_type,
         schema_version=recorded.event.schema_version,  # data is upcast to the current version
@@ -165,8 +165,9 @@ def feed_filter(
         list[Name] | None,
         Query(
             max_length=FILTER_VALUES,
-            description="Only the events of streams of these types (repeat for several)",
-            examples=[["registration-unit"]],
+            description="Only the events of streams of these types (repeat for several); "
+            "registration-unit, the spelling before snake_case, is still understood",
+            examples=[["registration_unit"]],
         ),
     ] = None,
 ) -> FeedFilter:
@@ -176,7 +177,14 @@ def feed_filter(
             raise InvalidFeedParameter(
                 "type", f"{name!r} is not an event type; see docs/events.md for the list"
             )
-    return FeedFilter(tuple(event_type or ()), tuple(stream or ()), tuple(stream_type or ()))
+    stored = []
+    for name in stream_type or ():
+        try:
+            stored.append(StreamType.of(name).stored)
+        except ValueError:
+            kinds = ", ".join(StreamType)
+            raise InvalidFeedParameter("stream_type", f"{name!r} is not one of {kinds}") from None
+    return FeedFilter(tuple(event_type or ()), tuple(stream or ()), tuple(stored))
 
 
 FeedFilterDep = Annotated[FeedFilter, Depends(feed_filter)]

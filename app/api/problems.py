@@ -7,7 +7,9 @@ parameter at fault. Nothing about the server's internals reaches the client.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import app as app_package
 from app.errors import ErrorKind, KmopError
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,54 @@ STATUS_BY_KIND = {
     ErrorKind.PRECONDITION_FAILED: 412,
     ErrorKind.UNAVAILABLE: 503,
 }
+
+
+# The codes of the problems the HTTP layer answers itself (the rest are KmopErrors' codes).
+# A code is kebab-case: it is the last segment of the problem's ``type`` URI.
+HTTP_ERROR_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    411: "length-required",
+    413: "body-too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+    431: "request-header-fields-too-large",
+}
+OTHER_HTTP_ERROR = "http-error"  # any other status Starlette raises
+HTTP_LAYER_CODES = frozenset(
+    {
+        *HTTP_ERROR_CODES.values(),
+        OTHER_HTTP_ERROR,
+        "validation-failed",
+        "database-unavailable",
+        "migrations-pending",
+        "internal-error",
+    }
+)
+
+
+def _error_classes(base: type[KmopError]) -> list[type[KmopError]]:
+    found = [base]
+    for sub in base.__subclasses__():
+        found += _error_classes(sub)
+    return found
+
+
+def problem_codes() -> list[str]:
+    """Every problem ``code`` the service can answer: the one registry the OpenAPI enum is
+    generated from. The error classes register themselves by subclassing ``KmopError`` in a
+    module of ``app`` (every one is imported first, so the list never depends on what happened
+    to be imported, and classes made elsewhere, in tests, do not count)."""
+    for module in pkgutil.walk_packages(app_package.__path__, "app."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    ours = [cls for cls in _error_classes(KmopError) if cls.__module__.startswith("app.")]
+    return sorted(HTTP_LAYER_CODES | {cls.code for cls in ours})
 
 
 class FieldError(BaseModel):
@@ -116,9 +167,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not-found", 405: "method-not-allowed"}.get(
-        exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
-    )
+    code = HTTP_ERROR_CODES.get(exc.status_code, OTHER_HTTP_ERROR)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"There is no resource at {request.url.path}."
@@ -241,6 +290,7 @@ def _problems_only(schema: dict[str, Any]) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(problem.pop("$defs", {}))
     components.setdefault("Problem", problem)
+    components["Problem"]["properties"]["code"]["enum"] = problem_codes()
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     return schema

@@ -18,6 +18,7 @@ from app.api.deps import EngineDep
 from app.api.params import RegistrationRef, ResourceId
 from app.api.problems import problem_responses
 from app.domain.decider import ChooseAuditBureau, ReactToFailedAudit, SubmitApplication
+from app.domain.errors import InvalidCommand
 from app.domain.events import CertificateHeld, ProfileLocation, ProviderProfileUpdated
 from app.domain.identifiers import (
     BankAccount,
@@ -216,6 +217,10 @@ async def update_profile(
     command: CommandDep,
 ) -> Response:
     kbo = _own_enterprise(enterprise_number, principal)
+    if body.enterprise_number is not None and body.enterprise_number != kbo:
+        raise InvalidCommand(
+            f"the body is the profile of {body.enterprise_number}, the path names {kbo}"
+        )
     update = UpdateProfile(
         enterprise=EnterpriseNumber(kbo),
         description=body.description,

@@ -74,9 +74,13 @@ RegionParam = Annotated[
 
 
 def _etagged(request: Request, body: BaseModel) -> Response:
+    return cacheable(request, body, max_age=request.app.state.settings.public_max_age_seconds)
+
+
+def cacheable(request: Request, body: BaseModel, *, max_age: int) -> Response:
+    """``body`` with an ETag (a hash of it) and ``Cache-Control``; 304 on ``If-None-Match``."""
     content = body.model_dump_json().encode()
     tag = f'W/"{hashlib.sha256(content).hexdigest()[:32]}"'
-    max_age = request.app.state.settings.public_max_age_seconds
     headers = {
         "ETag": tag,
         "Cache-Control": f"public, max-age={max_age}" if max_age > 0 else "public, no-cache",

@@ -11,25 +11,37 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 
-from app.domain.events import AuditResult, Score, Track
+from app.domain.events import AuditResult, RegistrationKind, Score, Track
 from app.domain.identifiers import (
     BankAccount,
     EnterpriseNumber,
     InvalidIdentifier,
     ServiceType,
 )
-from app.domain.norm import AuditType, Certificate, ProfessionalBody, Requirement
+from app.domain.norm import (
+    CURRENT_NORM,
+    AuditType,
+    Certificate,
+    ProfessionalBody,
+    Requirement,
+)
 from app.domain.policies import ELIGIBLE_THEMES
+from app.domain.regions import Province, UnknownPostalCode, province_of
+from app.domain.registration import ApplicationStatus, AuditStatus, DeadlineKind, Status
 
 T = TypeVar("T")
 
@@ -109,15 +121,30 @@ IbanText = Annotated[
 Theme = Annotated[str, AfterValidator(_theme)]
 
 
+def _snake_case(value: object) -> object:
+    """Every enumerated value of the API is snake_case; the hyphenated spellings of before
+    (``conditionally-passed``) are still understood on input, and never emitted."""
+    return value.replace("-", "_") if isinstance(value, str) else value
+
+
+AuditTypeIn = Annotated[AuditType, BeforeValidator(_snake_case)]
+AuditResultIn = Annotated[AuditResult, BeforeValidator(_snake_case)]
+CertificateKind = Annotated[Certificate, BeforeValidator(_snake_case)]
+ProvinceIn = Annotated[Province, BeforeValidator(_snake_case)]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # --- requests ----------------------------------------------------------------------------
 
+# A write takes back what the read of the same resource returns (tests/api/test_round_trip.py).
+READ_ONLY = "Read-only: what a read returns may be sent back; ignored on a write"
+
 
 class CertificateIn(Body):
-    certificate: Certificate
+    certificate: CertificateKind
     valid_until: Day
 
 
@@ -190,16 +217,16 @@ class VerdictIn(Body):
     met: bool
 
 
+# A basic audit passed on every requirement: the indicators are the norm's own (never a copy).
 _REPORT_EXAMPLE: dict[str, Any] = {
     "audit_type": "basic",
     "visit_date": "2026-12-15",
-    "norm_version": "2019",
+    "norm_version": CURRENT_NORM.version,
     "scores": [
-        {"indicator": f"{r}.{i}", "conformity": "T", "demonstrability": "V"}
-        for r in range(1, 6)
-        for i in range(1, 5)
+        {"indicator": i.code, "conformity": "T", "demonstrability": "V"}
+        for i in CURRENT_NORM.indicators
     ],
-    "verdicts": [{"requirement": r, "met": True} for r in range(1, 6)],
+    "verdicts": [{"requirement": r.value, "met": True} for r in Requirement],
     "result": "passed",
 }
 
@@ -211,12 +238,12 @@ class AuditReportRequest(Body):
     model_config = ConfigDict(json_schema_extra={"examples": [_REPORT_EXAMPLE]})
 
     report_id: Identifier | None = Field(None, description="The bureau's reference; default new")
-    audit_type: AuditType
+    audit_type: AuditTypeIn
     visit_date: Day
     norm_version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z.-]{1,20}$")] = "2019"
     scores: list[IndicatorScoreIn] = Field(max_length=200)
     verdicts: list[VerdictIn] = Field(max_length=10)
-    result: AuditResult
+    result: AuditResultIn
     follow_up_deadline: Day | None = None
 
 
@@ -253,7 +280,7 @@ class AppointBureauRequest(Body):
                 {
                     "bureau_id": "bureau-kiwa",
                     "name": "Kiwa Belgium",
-                    "enterprise_number": "0403.170.701",
+                    "enterprise_number": "0417.497.106",
                     "appointed_from": "2024-01-01",
                     "contact": "kmop@kiwa.example",
                 }
@@ -267,6 +294,7 @@ class AppointBureauRequest(Body):
     appointed_from: Day
     appointed_until: Day | None = None
     contact: ShortText | None = None
+    version: int | None = Field(None, description=READ_ONLY)
 
 
 class RetireBureauRequest(Body):
@@ -282,7 +310,7 @@ class RatingRequest(Body):
                 {
                     "reference": "rating-2026-000123",
                     "provider_enterprise_number": "0403.170.701",
-                    "client_enterprise_number": "BE0417497106",
+                    "client_enterprise_number": "BE0202239951",
                     "score": 4,
                 }
             ]
@@ -303,6 +331,27 @@ class LocationIn(Body):
         description="Belgian, four digits (the province follows from it)", examples=["9000"]
     )
     municipality: ShortText = Field(examples=["Gent"])
+    province: ProvinceIn | None = Field(
+        None,
+        description="Read-only: it follows from the postal code. Sent back, it must be the "
+        "postal code's province (else 422); it is never stored.",
+    )
+
+    @field_validator("province")
+    @classmethod
+    def _province_of_the_postal_code(
+        cls, province: Province | None, info: ValidationInfo
+    ) -> Province | None:
+        code = info.data.get("postal_code")
+        if province is None or code is None:
+            return province
+        try:
+            expected = province_of(code)
+        except UnknownPostalCode:
+            return province  # the postal code itself is refused, with its own reason
+        if province is not expected:
+            raise ValueError(f"postal code {code} lies in {expected.value}, not {province.value}")
+        return province
 
 
 class ProfileRequest(Body):
@@ -340,6 +389,10 @@ class ProfileRequest(Body):
         ]
         | None
     ) = Field(None, examples=["https://www.voorbeeld.be"])
+    enterprise_number: EnterpriseNumberText | None = Field(
+        None, description="Read-only: if sent, it must be the path's enterprise (else 422)"
+    )
+    version: int | None = Field(None, description=READ_ONLY + " (use If-Match to guard a race)")
 
 
 # --- responses ---------------------------------------------------------------------------
@@ -350,7 +403,7 @@ class View(BaseModel):
 
 
 class PendingDeadline(View):
-    kind: str = Field(description="follow_up, expiry or reaction")
+    kind: DeadlineKind
     last_day: date
 
 
@@ -363,8 +416,8 @@ class Registration(View):
     department: str | None
     service_type: ServiceType
     provider_name: str
-    status: str
-    registration_kind: str | None = Field(None, description="full, conditional or starter")
+    status: Status
+    registration_kind: RegistrationKind | None = None
     first_registered_on: date | None
     valid_from: date | None
     valid_until: date | None
@@ -380,7 +433,7 @@ class AuditSummary(View):
     audit_id: str
     bureau_id: str
     audit_type: AuditType
-    status: str
+    status: AuditStatus
     visit_date: date | None
     result: AuditResult | None
 
@@ -391,7 +444,7 @@ class Application(View):
     enterprise_number: str
     service_type: ServiceType
     track: Track
-    status: str = Field(description="open, granted or refused")
+    status: ApplicationStatus
     submitted_on: date
     sworn_declaration_on: date | None
     decided_on: date | None
@@ -427,7 +480,7 @@ class AuditListItem(View):
     service_type: ServiceType
     bureau_id: str
     audit_type: AuditType
-    status: str = Field(description="assigned, planned, reported, reacted or cancelled")
+    status: AuditStatus
     assigned_on: date
     visit_date: date | None
     planned_hours: Decimal | None
@@ -467,9 +520,16 @@ class DeadlineRun(View):
     failed: list[str]
 
 
+class ActorRole(StrEnum):
+    AGENCY = "agency"
+    BUREAU = "bureau"
+    PROVIDER = "provider"
+    SYSTEM = "system"  # the deadline job, the demo loader
+
+
 class Actor(View):
     id: str
-    role: str
+    role: ActorRole
 
 
 class HistoryEvent(View):
@@ -496,7 +556,7 @@ class Location(View):
     street: str
     postal_code: str
     municipality: str
-    province: str = Field(description="Province slug, e.g. oost-vlaanderen (or brussel)")
+    province: Province = Field(description="Follows from the postal code (Brussels counts as one)")
 
 
 class Profile(View):
@@ -518,7 +578,7 @@ class PublicRating(View):
 class PublicRegistration(View):
     number: str = Field(examples=["DV.O236716"])
     service_type: ServiceType
-    status: str = Field(description="registered, registered-conditionally, registered-starter")
+    status: Status = Field(description="registered, registered_conditionally or registered_starter")
     status_label: str = Field(description="The status in the public's words (Dutch)")
     valid_from: date
     valid_until: date
@@ -550,5 +610,5 @@ class PublicOptions(View):
     """What the search form offers: the themes, service types and provinces."""
 
     themes: list[str]
-    service_types: list[str]
-    provinces: dict[str, str] = Field(description="slug -> name")
+    service_types: list[ServiceType]
+    provinces: dict[Province, str] = Field(description="slug -> name")

@@ -36,8 +36,8 @@ from app.domain.regions import postal_code, province_named, region_key
 IN_FORCE = ("registered", "registered_conditionally", "registered_starter")
 PUBLIC_STATUS: dict[str, tuple[str, str]] = {
     "registered": ("registered", "geregistreerd"),
-    "registered_conditionally": ("registered-conditionally", "voorwaardelijk geregistreerd"),
-    "registered_starter": ("registered-starter", "geregistreerd als starter"),
+    "registered_conditionally": ("registered_conditionally", "voorwaardelijk geregistreerd"),
+    "registered_starter": ("registered_starter", "geregistreerd als starter"),
 }
 COUNT_CAP = 1000  # a total beyond this is reported as "more than 1000"
 

@@ -38,7 +38,7 @@ class Track(StrEnum):
 
 class AuditResult(StrEnum):
     PASSED = "passed"  # geslaagd
-    CONDITIONALLY_PASSED = "conditionally-passed"  # voorwaardelijk geslaagd
+    CONDITIONALLY_PASSED = "conditionally_passed"  # voorwaardelijk geslaagd
     FAILED = "failed"  # niet geslaagd
 
 
@@ -49,6 +49,14 @@ class Score(StrEnum):
     G = "G"
     T = "T"
     V = "V"
+
+
+SCORE_MEANINGS: dict[Score, str] = {
+    Score.B: "beperkt",
+    Score.G: "gedeeltelijk",
+    Score.T: "toereikend",
+    Score.V: "volkomen",
+}
 
 
 class RegistrationKind(StrEnum):
@@ -90,6 +98,7 @@ class Verdict(Value):
 
 class ApplicationSubmitted(DomainEvent):
     event_type: ClassVar[str] = "ApplicationSubmitted"
+    schema_version: ClassVar[int] = 2  # v1 spelt the certificate iso-9001
     application_id: str
     enterprise_number: str
     department: str | None = None
@@ -118,6 +127,7 @@ class AuditBureauChosen(DomainEvent):
     """The provider asked an appointed bureau for an audit; it is assigned to that bureau."""
 
     event_type: ClassVar[str] = "AuditBureauChosen"
+    schema_version: ClassVar[int] = 2  # v1: hyphenated audit types (starter-follow-up)
     audit_id: str
     bureau_id: str
     audit_type: AuditType
@@ -138,6 +148,7 @@ class AuditPlanned(DomainEvent):
 
 class AuditReportSubmitted(DomainEvent):
     event_type: ClassVar[str] = "AuditReportSubmitted"
+    schema_version: ClassVar[int] = 2  # v1: hyphenated audit types and conditionally-passed
     audit_id: str
     report_id: str
     bureau_id: str

@@ -29,6 +29,15 @@ class Requirement(IntEnum):
 
 ALL_REQUIREMENTS = frozenset(Requirement)
 
+# The brochure's names of the requirements (seeds/000, "basisvereisten").
+REQUIREMENT_NAMES: dict[Requirement, str] = {
+    Requirement.ACTIVITY: "Activiteit",
+    Requirement.PROOF_OF_EXPERIENCE: "Bewijs van ervaring inzake de verleende diensten",
+    Requirement.CLIENT_SATISFACTION: "Klanttevredenheid",
+    Requirement.KNOWLEDGE_OF_KMO_PORTEFEUILLE: "Kennis kmo-portefeuille",
+    Requirement.INTEGRITY: "Integriteit",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Indicator:
@@ -105,12 +114,12 @@ class AuditType(StrEnum):
     BASIC = "basic"  # basisaudit: a newcomer
     RENEWAL = "renewal"  # hernieuwingsaudit: before the 5 years end
     STARTER = "starter"  # audit voor een starter
-    STARTER_FOLLOW_UP = "starter-follow-up"  # opvolgingsaudit of a starter
-    CONDITIONAL_FOLLOW_UP = "conditional-follow-up"  # follow-up of a conditional registration
+    STARTER_FOLLOW_UP = "starter_follow_up"  # opvolgingsaudit of a starter
+    CONDITIONAL_FOLLOW_UP = "conditional_follow_up"  # follow-up of a conditional registration
 
 
 class Certificate(StrEnum):
-    ISO_9001 = "iso-9001"
+    ISO_9001 = "iso_9001"
     QFOR = "qfor"
     WSE = "wse"
 
@@ -141,7 +150,9 @@ class Exemptions:
     professional_body: ProfessionalBody | None = None
 
 
-_AUDITED_BY_TYPE: dict[AuditType, frozenset[Requirement]] = {
+# What each audit type audits before exemptions; a conditional follow-up audits the requirements
+# its registration's report found lacking, so it has no fixed scope here.
+AUDITED_BY_TYPE: dict[AuditType, frozenset[Requirement]] = {
     AuditType.BASIC: ALL_REQUIREMENTS,
     AuditType.RENEWAL: ALL_REQUIREMENTS,
     AuditType.STARTER: ALL_REQUIREMENTS
@@ -188,5 +199,5 @@ def audited_requirements(
     """
     if audit_type is AuditType.CONDITIONAL_FOLLOW_UP:
         return lacking
-    scope = _AUDITED_BY_TYPE[audit_type]
+    scope = AUDITED_BY_TYPE[audit_type]
     return scope - exempted_requirements(exemptions, service_type, audit_date)

@@ -14,19 +14,19 @@ from enum import StrEnum
 
 
 class Province(StrEnum):
-    """The provinces (and Brussels) in the words the public search uses: lowercase slugs."""
+    """The provinces (and Brussels) in the words the public search uses: snake_case slugs."""
 
     BRUSSEL = "brussel"
-    WAALS_BRABANT = "waals-brabant"
-    VLAAMS_BRABANT = "vlaams-brabant"
+    WAALS_BRABANT = "waals_brabant"
+    VLAAMS_BRABANT = "vlaams_brabant"
     ANTWERPEN = "antwerpen"
     LIMBURG = "limburg"
     LUIK = "luik"
     NAMEN = "namen"
     HENEGOUWEN = "henegouwen"
     LUXEMBURG = "luxemburg"
-    WEST_VLAANDEREN = "west-vlaanderen"
-    OOST_VLAANDEREN = "oost-vlaanderen"
+    WEST_VLAANDEREN = "west_vlaanderen"
+    OOST_VLAANDEREN = "oost_vlaanderen"
 
     @property
     def label(self) -> str:
@@ -97,9 +97,14 @@ def region_key(text: str) -> str:
 
 
 def province_named(text: str) -> Province | None:
-    """A province by its slug or its Dutch name, in any case ("Oost-Vlaanderen", "limburg")."""
-    key = region_key(text).replace(" ", "-")
+    """A province by its slug or its Dutch name, in any case ("Oost-Vlaanderen", "limburg"); the
+    slugs of before snake_case (``oost-vlaanderen``) are still understood."""
+    key = _slug(text)
     for province in Province:
-        if key in (province.value, region_key(province.label).replace(" ", "-")):
+        if key in (province.value, _slug(province.label)):
             return province
     return None
+
+
+def _slug(text: str) -> str:
+    return region_key(text).replace(" ", "_").replace("-", "_")

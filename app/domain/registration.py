@@ -60,6 +60,20 @@ class Status(StrEnum):
     EXPIRED = "expired"
 
 
+class ApplicationStatus(StrEnum):
+    OPEN = "open"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+class AuditStatus(StrEnum):
+    ASSIGNED = "assigned"  # to the bureau the provider chose
+    PLANNED = "planned"
+    REPORTED = "reported"
+    REACTED = "reacted"  # the provider reacted to a failed report: the bureau reports again
+    CANCELLED = "cancelled"  # a follow-up audit of a registration that ended
+
+
 class DeadlineKind(StrEnum):
     FOLLOW_UP = "follow_up"  # missed: FollowUpMissed, the registration ends
     EXPIRY = "expiry"  # passed: RegistrationExpired

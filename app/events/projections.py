@@ -338,7 +338,7 @@ class Projector:
                     text(
                         "UPDATE audits SET status = 'cancelled' WHERE unit_key = :unit"
                         " AND status IN ('assigned', 'planned') AND audit_type IN"
-                        " ('starter-follow-up', 'conditional-follow-up')"
+                        " ('starter_follow_up', 'conditional_follow_up')"
                     ),
                     {"unit": unit_key},
                 )

@@ -63,6 +63,7 @@ PUBLIC_ROUTES = {
     "/healthz",
     "/readyz",
     "/metrics",
+    "/norm",  # the kmop-norm, public: tests/api/test_norm.py
     "/docs",
     "/docs/oauth2-redirect",
     "/redoc",

@@ -96,7 +96,7 @@ async def test_the_whole_story_of_two_registrations(
         range(1, 6),
         visit=VISIT,
         not_met=[3],
-        result="conditionally-passed",
+        result="conditionally_passed",
         follow_up_deadline=FOLLOW_UP_DEADLINE,
     )
     reported = ok(
@@ -105,7 +105,7 @@ async def test_the_whole_story_of_two_registrations(
         ),
         201,
     )
-    assert reported["reports"][0]["result"] == "conditionally-passed"
+    assert reported["reports"][0]["result"] == "conditionally_passed"
     assert len(reported["reports"][0]["scores"]) == len(CURRENT_NORM.indicators)
 
     # The agency decides: numbers appear, consecutive, in the order of the decisions.
@@ -145,7 +145,7 @@ async def test_the_whole_story_of_two_registrations(
         ),
         201,
     )
-    assert follow_up["audit_type"] == "conditional-follow-up"
+    assert follow_up["audit_type"] == "conditional_follow_up"
     assert follow_up["application_id"] is None
     follow_up_visit = date(2026, 5, 4)
     ok(
@@ -159,7 +159,7 @@ async def test_the_whole_story_of_two_registrations(
     ok(
         await api.post(
             f"/audits/{follow_up['audit_id']}/reports",
-            json=report_body([3], visit=follow_up_visit, audit_type="conditional-follow-up"),
+            json=report_body([3], visit=follow_up_visit, audit_type="conditional_follow_up"),
             headers=BUREAU | key(),
         ),
         201,

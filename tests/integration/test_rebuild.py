@@ -223,8 +223,8 @@ def _check_history_was_realistic(plan: Plan, history: History, tables: Snapshot)
         "basic",
         "starter",
         "renewal",
-        "starter-follow-up",
-        "conditional-follow-up",
+        "starter_follow_up",
+        "conditional_follow_up",
     }
     assert {row["status"] for row in audits} == {"assigned", "planned", "reported", "reacted"}
     assert max(row["updated_at"] for row in tables["registrations"]).date() <= END

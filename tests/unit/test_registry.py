@@ -54,3 +54,41 @@ def test_two_classes_cannot_share_a_type_name() -> None:
 
     with pytest.raises(DuplicateRegistration):
         EventRegistry([Noted, OtherNoted])
+
+
+def test_stored_events_in_the_old_words_read_in_snake_case() -> None:
+    from app.domain.events import AuditBureauChosen, AuditReportSubmitted, AuditResult
+    from app.domain.norm import AuditType
+    from app.events.catalog import REGISTRY
+
+    chosen = REGISTRY.deserialize(
+        "AuditBureauChosen",
+        1,
+        {
+            "audit_id": "a",
+            "bureau_id": "b",
+            "audit_type": "starter-follow-up",
+            "chosen_on": "2026-01-05",
+        },
+    )
+    assert isinstance(chosen, AuditBureauChosen)
+    assert chosen.audit_type is AuditType.STARTER_FOLLOW_UP
+    report = REGISTRY.deserialize(
+        "AuditReportSubmitted",
+        1,
+        {
+            "audit_id": "a",
+            "report_id": "r",
+            "bureau_id": "b",
+            "audit_type": "conditional-follow-up",
+            "norm_version": "2019",
+            "visit_date": "2026-01-15",
+            "scores": [],
+            "verdicts": [],
+            "result": "conditionally-passed",
+            "submitted_on": "2026-01-16",
+        },
+    )
+    assert isinstance(report, AuditReportSubmitted)
+    assert report.result is AuditResult.CONDITIONALLY_PASSED
+    assert report.audit_type is AuditType.CONDITIONAL_FOLLOW_UP
