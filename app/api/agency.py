@@ -28,6 +28,7 @@ from app.services.registrations import RegistrationService, UnknownResource
 
 router = APIRouter(tags=["agency"])
 COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
+NO_BODY = schemas.DeadlineRunRequest()  # POST /deadlines/run without a body: now
 
 
 @router.post(
@@ -200,9 +201,9 @@ async def run_deadline_job(
     principal: AgencyPrincipal,
     command: CommandDep,
     request: Request,
-    body: schemas.DeadlineRunRequest | None = None,
+    body: schemas.DeadlineRunRequest = NO_BODY,
 ) -> Response:
-    now = body.now if body is not None else None
+    now = body.now
     ahead = request.app.state.settings.environment == "test"
 
     async def execute(finish: Hook) -> object:
