@@ -11,6 +11,7 @@ both sides of 1,000, 10,000 and beyond.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,3 +73,4 @@ def pg_server() -> Iterator[PgServer]:
         yield young
     finally:
         server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
