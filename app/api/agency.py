@@ -3,7 +3,9 @@ bureaus, ratings, the deadline job, and every registration's history."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,6 +15,7 @@ from app.api.commands import CommandDep, Hook, Reply
 from app.api.deps import EngineDep
 from app.api.params import RegistrationRef, ResourceId
 from app.api.problems import problem_responses
+from app.api.schemas import Day
 from app.domain.bureaus import AppointAuditBureau, EndBureauAppointment
 from app.domain.decider import RecordDecision, RecordSwornDeclaration, StopRegistration
 from app.domain.identifiers import EnterpriseNumber
@@ -20,11 +23,12 @@ from app.domain.policies import today
 from app.domain.ratings import RecordRating
 from app.events import EventStore
 from app.events.catalog import REGISTRY, rating_stream_id
-from app.services.deadlines import DeadlineRun, run_deadlines
-from app.services.registrations import UnknownResource
+from app.services.deadlines import DeadlineRun, due_deadlines, run_deadlines
+from app.services.registrations import RegistrationService, UnknownResource
 
 router = APIRouter(tags=["agency"])
 COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
+NO_BODY = schemas.DeadlineRunRequest()  # POST /deadlines/run without a body: now
 
 
 @router.post(
@@ -193,9 +197,17 @@ async def _rating(conn: AsyncConnection, reference: str) -> schemas.Rating:
     responses=problem_responses(401, 403, 409, 422),
     summary="Run the deadline job now: write the events of every deadline passed by today",
 )
-async def run_deadline_job(principal: AgencyPrincipal, command: CommandDep) -> Response:
+async def run_deadline_job(
+    principal: AgencyPrincipal,
+    command: CommandDep,
+    request: Request,
+    body: schemas.DeadlineRunRequest = NO_BODY,
+) -> Response:
+    now = body.now
+    ahead = request.app.state.settings.environment == "test"
+
     async def execute(finish: Hook) -> object:
-        run = await run_deadlines(command.service)
+        run = await run_deadlines(command.service, now, may_run_ahead=ahead)
         async with command.engine.begin() as conn:  # the job spans many units: remember after
             await finish(conn, run)
         return run
@@ -204,6 +216,43 @@ async def run_deadline_job(principal: AgencyPrincipal, command: CommandDep) -> R
         return Reply(200, schemas.DeadlineRun.model_validate(run.as_dict()))
 
     return await command.run(execute, render)
+
+
+@router.get(
+    "/deadlines",
+    response_model=schemas.DeadlinePreview,
+    responses=problem_responses(401, 403, 422),
+    summary="Preview the deadline job: what a run on a day would record (writes nothing)",
+)
+async def preview_deadlines(
+    principal: AgencyPrincipal,
+    request: Request,
+    until: Annotated[
+        Day | None,
+        Query(
+            description="The day of the run to preview (default: today in Belgium)",
+            examples=["2031-01-16"],
+        ),
+    ] = None,
+) -> schemas.DeadlinePreview:
+    service: RegistrationService = request.app.state.service
+    day = until or today(service.clock.now())
+    found = await due_deadlines(service, day)
+    return schemas.DeadlinePreview(
+        until=day,
+        due=[
+            schemas.DueDeadline(
+                unit_id=due.unit_key,
+                registration_number=due.registration_number,
+                kind=due.kind.value,
+                last_day=due.last_day,
+                due_on=due.due_on,
+                event_type=due.event.event_type,
+                data=due.event.model_dump(mode="json"),
+            )
+            for due in found
+        ],
+    )
 
 
 @router.get(

@@ -9,7 +9,7 @@ is a ``validation-failed`` problem with a JSON pointer to it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
@@ -263,6 +263,26 @@ class DecisionRequest(Body):
     granted: bool
     decision_date: Day | None = Field(None, description="Default: today")
     reason: LongText | None = None
+
+
+def _instant(value: datetime) -> datetime:
+    if not FIRST_DAY <= value.date() <= LAST_DAY:
+        raise ValueError(f"must lie between {FIRST_DAY} and {LAST_DAY}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class DeadlineRunRequest(Body):
+    """Optional: without a body the job runs at the current time."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"now": "2026-12-01T06:00:00Z"}]})
+
+    now: Annotated[datetime, AfterValidator(_instant)] | None = Field(
+        None,
+        description="The instant to judge deadlines at (default: now; a time without a zone is "
+        "UTC). Never later than the real clock (422 deadlines-ahead-of-clock), except in a test "
+        "environment: the events written are permanent. Preview a later day with "
+        "GET /deadlines?until=.",
+    )
 
 
 class StopRequest(Body):
@@ -525,6 +545,30 @@ class ActorRole(StrEnum):
     BUREAU = "bureau"
     PROVIDER = "provider"
     SYSTEM = "system"  # the deadline job, the demo loader
+
+
+class DueDeadline(View):
+    unit_id: str = Field(description="The registration unit", examples=["0403170701:opleiding"])
+    registration_number: str | None = Field(None, examples=["DV.O000001"])
+    kind: DeadlineKind = Field(description="The deadline that passed", examples=["expiry"])
+    last_day: date = Field(description="The deadline's last day", examples=["2029-03-01"])
+    due_on: date = Field(
+        description="The first day a run records the event: the day after the last day",
+        examples=["2029-03-02"],
+    )
+    event_type: str = Field(examples=["RegistrationExpired"])
+    data: dict[str, Any] = Field(
+        description="The event as a run on `until` would record it",
+        examples=[{"valid_until": "2029-03-01", "expired_on": "2031-01-16"}],
+    )
+
+
+class DeadlinePreview(View):
+    """What a run of the deadline job on ``until`` would record, ordered by ``due_on``;
+    asking writes nothing."""
+
+    until: date
+    due: list[DueDeadline]
 
 
 class Actor(View):

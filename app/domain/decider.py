@@ -58,7 +58,7 @@ from app.domain.policies import (
     starter_follow_up_deadline,
     today,
 )
-from app.domain.registration import Audit, DeadlineKind, UnitState, evolve
+from app.domain.registration import Audit, Deadline, DeadlineKind, UnitState, evolve
 from app.domain.reports import check_report
 from app.domain.visits import check_planning, check_reported_visit
 
@@ -569,28 +569,34 @@ def _decision(command: RecordDecision, state: UnitState, day: date) -> list[Doma
 
 
 def _deadlines(state: UnitState, day: date) -> list[DomainEvent]:
-    """Every deadline passed by ``day``, earliest first; each event may end what a later
-    deadline was about (a missed follow-up ends the registration, so it does not also expire)."""
-    events: list[DomainEvent] = []
-    while (event := _first_due(state, day)) is not None:
-        events.append(event)
-        state = evolve(state, event)
-    return events
+    return [event for _, event in passed_deadlines(state, day)]
 
 
-def _first_due(state: UnitState, day: date) -> DomainEvent | None:
+def passed_deadlines(state: UnitState, day: date) -> list[tuple[Deadline, DomainEvent]]:
+    """Every deadline passed by ``day``, earliest first, with the event it demands on ``day``;
+    each event may end what a later deadline was about (a missed follow-up ends the
+    registration, so it does not also expire). What the deadline job writes, and what its
+    preview lists."""
+    found: list[tuple[Deadline, DomainEvent]] = []
+    while (due := _first_due(state, day)) is not None:
+        found.append(due)
+        state = evolve(state, due[1])
+    return found
+
+
+def _first_due(state: UnitState, day: date) -> tuple[Deadline, DomainEvent] | None:
     due = [deadline for deadline in state.deadlines() if day > deadline.last_day]
     if not due:
         return None
     deadline = due[0]
     match deadline.kind:
         case DeadlineKind.FOLLOW_UP:
-            return FollowUpMissed(deadline=deadline.last_day, missed_on=day)
+            return deadline, FollowUpMissed(deadline=deadline.last_day, missed_on=day)
         case DeadlineKind.EXPIRY:
-            return RegistrationExpired(valid_until=deadline.last_day, expired_on=day)
+            return deadline, RegistrationExpired(valid_until=deadline.last_day, expired_on=day)
         case DeadlineKind.REACTION:
             assert state.application is not None
-            return ApplicationRefusedForNoReaction(
+            return deadline, ApplicationRefusedForNoReaction(
                 application_id=state.application.application_id,
                 reaction_deadline=deadline.last_day,
                 refused_on=day,

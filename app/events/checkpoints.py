@@ -38,14 +38,16 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_LOCK = 7_316_002  # pg_advisory_xact_lock key: one checkpoint writer at a time
 
-_COLUMNS = """sequence, CAST(last_transaction_id AS text) AS last_transaction_id, last_position,
+_COLUMNS = """sequence, CAST(last_transaction_id AS text) AS last_xid_text, last_position,
     event_count, running_hash, key_id, signature, recorded_at"""
 _LATEST = text(f"SELECT {_COLUMNS} FROM event_checkpoints ORDER BY sequence DESC LIMIT 1")
 _ALL = text(f"SELECT {_COLUMNS} FROM event_checkpoints ORDER BY sequence")
 # One statement, so one snapshot: the events after the last checkpoint, below the horizon.
+# The text copy of the xid8 (asyncpg has no codec for it) must not be named transaction_id:
+# ORDER BY would bind to that output column and walk "1000" before "999".
 _EVENTS_AFTER = text(
     """
-    SELECT CAST(transaction_id AS text) AS transaction_id, position, hash FROM events
+    SELECT CAST(transaction_id AS text) AS xid_text, position, hash FROM events
     WHERE (transaction_id, position) > (CAST(CAST(:xid AS text) AS xid8), :position)
       AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
     ORDER BY transaction_id, position
@@ -107,7 +109,7 @@ def _sign(key: bytes, statement: bytes) -> bytes:
 def checkpoint_from_row(row: Any) -> Checkpoint:
     return Checkpoint(
         sequence=row.sequence,
-        last_transaction_id=int(row.last_transaction_id),
+        last_transaction_id=int(row.last_xid_text),
         last_position=row.last_position,
         event_count=row.event_count,
         running_hash=bytes(row.running_hash),
@@ -136,7 +138,7 @@ async def record_checkpoint(
         async for event in result:
             digest.update(event.hash or b"")  # no hash: verify names the event
             count += 1
-            last = (int(event.transaction_id), event.position)
+            last = (int(event.xid_text), event.position)
         if last is None:
             return None
         unsigned = Checkpoint(

@@ -38,9 +38,10 @@ _BY_STREAM = text(
     FROM events ORDER BY stream_id, version
     """
 )
+# Not "AS transaction_id": ORDER BY would bind to the text and walk "1000" before "999".
 _BY_GLOBAL_ORDER = text(
     """
-    SELECT CAST(transaction_id AS text) AS transaction_id, position, hash
+    SELECT CAST(transaction_id AS text) AS xid_text, position, hash
     FROM events ORDER BY transaction_id, position
     """
 )
@@ -199,7 +200,7 @@ async def _verify_checkpoints(
     current = next(pending, None)
     digest, count = hashlib.sha256(GENESIS), 0
     async for row in await conn.stream(_BY_GLOBAL_ORDER):
-        while current is not None and (int(row.transaction_id), row.position) > current.last:
+        while current is not None and (int(row.xid_text), row.position) > current.last:
             problem = _check_cover(current, count, digest.digest())
             if problem is not None:
                 return Mismatch(problem, current.last_position, checkpoint=current.sequence)

@@ -105,6 +105,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "record_rating":              (401, 409, 403, 403, 403, 403),
     "get_rating":                 (401, 200, 403, 403, 403, 403),
     "run_deadline_job":           (401, 200, 403, 403, 403, 403),
+    "preview_deadlines":          (401, 200, 403, 403, 403, 403),
     "registration_history":       (401, 200, 403, 403, 403, 403),
     # feed.py: the global event feed, for the agency's integrators
     "read_event_feed":            (401, 200, 403, 403, 403, 403),

@@ -261,7 +261,8 @@ async def test_the_deadline_job_writes_each_event_once_even_when_run_twice_at_on
         await register(service, clock, u, f"d{n}")
     later = clock.now() + timedelta(days=5 * 366)
     first, second = await asyncio.gather(
-        run_deadlines(service, later), run_deadlines(service, later)
+        run_deadlines(service, later, may_run_ahead=True),
+        run_deadlines(service, later, may_run_ahead=True),
     )
     assert first.events["RegistrationExpired"] + second.events["RegistrationExpired"] == 4
     async with engine.connect() as conn:
@@ -273,7 +274,7 @@ async def test_the_deadline_job_writes_each_event_once_even_when_run_twice_at_on
         )
     assert expired == 4
     assert statuses == ["expired"]
-    again = await run_deadlines(service, later)
+    again = await run_deadlines(service, later, may_run_ahead=True)
     assert again.units_checked == 0
     assert not again.events
     # and a unit asked directly has nothing left to do
@@ -302,7 +303,7 @@ async def test_the_service_runs_the_deadline_job_on_its_own_schedule(
     u = unit(0)
     await register(service, clock, u, "scheduled")
     clock.advance(days=5 * 366)
-    job = asyncio.create_task(run_periodically(service, interval_seconds=0.01))
+    job = asyncio.create_task(run_periodically(service, interval_seconds=0.01, may_run_ahead=True))
     try:
         async with asyncio.timeout(10):
             # The state is in the database, not in an in-process event: poll it.
@@ -401,7 +402,7 @@ async def test_the_deadline_job_goes_on_past_a_unit_that_fails(
             ),
             {"stream": f"unit:{broken.key}"},
         )
-    run = await run_deadlines(service, clock.now() + timedelta(days=5 * 366))
+    run = await run_deadlines(service, clock.now() + timedelta(days=5 * 366), may_run_ahead=True)
     assert run.failed == [broken.key]
     assert run.events == {"RegistrationExpired": 1}
     assert (await row(engine, healthy.key))["status"] == "expired"
