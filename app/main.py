@@ -34,6 +34,7 @@ from app.api.limits import BodyLimitMiddleware
 from app.db import make_engine
 from app.events.checkpoints import record_checkpoints_periodically
 from app.metrics import Metrics
+from app.pg import Pool
 from app.services.clock import Clock
 from app.services.deadlines import run_periodically
 from app.services.factory import make_service
@@ -75,6 +76,11 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def _pool(url: str, settings: Settings) -> Pool:
+    """The hot paths' asyncpg pool, as large as the engine's pool may grow."""
+    return Pool(url, max_size=settings.db_pool_size + settings.db_max_overflow)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -96,6 +102,7 @@ def create_app(
             )
             app.state.service = make_service(app.state.engine, settings, clock)
             app.state.service.metrics = app.state.metrics
+            app.state.pg = _pool(settings.database_url, settings)
         jobs = []
         if settings.deadline_interval_seconds > 0 and settings.environment != "test":
             jobs.append(
@@ -126,6 +133,7 @@ def create_app(
                 job.cancel()
                 with suppress(asyncio.CancelledError):
                     await job
+            await app.state.pg.close()
             if owned:
                 await app.state.engine.dispose()
 
@@ -146,6 +154,7 @@ def create_app(
         app.state.engine = engine
         app.state.service = make_service(engine, settings, clock)
         app.state.service.metrics = app.state.metrics
+        app.state.pg = _pool(engine.url.render_as_string(hide_password=False), settings)
     app.state.verifier = TokenVerifier(settings)
     app.state.settings = settings
     app.state.stopping = asyncio.Event()  # set when the app shuts down

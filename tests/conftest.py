@@ -128,9 +128,13 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def clocked_app(engine: AsyncEngine, clock: FixedClock) -> FastAPI:
-    """The app on a clock the test moves."""
-    return create_app(Settings(environment="test"), engine=engine, clock=clock)
+async def clocked_app(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[FastAPI]:
+    """The app on a clock the test moves (its asyncpg pool closed afterwards)."""
+    app = create_app(Settings(environment="test"), engine=engine, clock=clock)
+    try:
+        yield app
+    finally:
+        await app.state.pg.close()
 
 
 @pytest.fixture

@@ -1,0 +1,47 @@
+"""The hot paths' asyncpg pool (app.pg): JSON in and out, one connection reused without a reset
+query, and a transaction left open never reaches the next user of the connection."""
+
+from __future__ import annotations
+
+from app.pg import Pool, asyncpg_dsn
+
+
+async def test_json_goes_in_and_out_as_python_values(database_url: str) -> None:
+    pool = Pool(database_url, max_size=2)
+    try:
+        rows = await pool.fetch("SELECT $1::jsonb AS doc, $2::json AS raw", {"a": [1, "é"]}, [])
+        assert rows[0]["doc"] == {"a": [1, "é"]}
+        assert rows[0]["raw"] == []
+    finally:
+        await pool.close()
+
+
+async def test_a_released_connection_is_reused_and_never_left_in_a_transaction(
+    database_url: str,
+) -> None:
+    pool = Pool(database_url, max_size=1)
+    try:
+        async with pool.connection() as conn:
+            backend = await conn.fetchval("SELECT pg_backend_pid()")
+            await conn.execute("BEGIN")
+            await conn.execute("CREATE TEMP TABLE left_open (n int)")
+        async with pool.connection() as conn:
+            assert await conn.fetchval("SELECT pg_backend_pid()") == backend  # the same one
+            assert not conn.is_in_transaction()
+            # rolled back: the table made in the open transaction is gone
+            assert await conn.fetchval("SELECT to_regclass('pg_temp.left_open')") is None
+    finally:
+        await pool.close()
+
+
+def test_the_dsn_keeps_host_port_and_password() -> None:
+    url = "postgresql+asyncpg://kmop:s%40cret@db.example:6543/registry?ssl=require"
+    assert asyncpg_dsn(url) == "postgresql://kmop:s%40cret@db.example:6543/registry?ssl=require"
+
+
+async def test_a_closed_pool_opens_again_on_use(database_url: str) -> None:
+    pool = Pool(database_url, max_size=1)
+    assert (await pool.fetch("SELECT 1 AS one"))[0]["one"] == 1
+    await pool.close()
+    assert (await pool.fetch("SELECT 2 AS two"))[0]["two"] == 2
+    await pool.close()
