@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,9 +83,14 @@ def create(body: dict[str, Any], request: Request) -> Response:
 
 
 def saves_in_threads(
-    dsn: str, body: dict[str, Any], seconds: float, threads: int = THREADS
+    dsn: str,
+    body: dict[str, Any],
+    seconds: float,
+    threads: int = THREADS,
+    around: tuple[Callable[[], object], Callable[[], object]] | None = None,
 ) -> float:
-    """Aggregates saved per second by ``threads`` threads sharing one application, no HTTP."""
+    """Aggregates saved per second by ``threads`` threads sharing one application, no HTTP;
+    ``around``: called just before and just after the timed part (a CPU meter)."""
     app = registry(dsn, threads)
     for _ in range(threads):  # the pool's connections and the statements' first run
         save(app, body)
@@ -98,11 +103,15 @@ def saves_in_threads(
             done[t] += 1
 
     workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+    if around:
+        around[0]()
     started = time.perf_counter()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
     elapsed = time.perf_counter() - started
+    if around:
+        around[1]()
     app.close()
     return sum(done) / elapsed
