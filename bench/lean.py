@@ -242,12 +242,13 @@ async def post_sequentially(base_url: str, path: str, template: str, lines: Sequ
 async def round_trips(proxy: RoundTripProxy, send: Callable[[int], object], count: int) -> Window:
     """What ``count`` commands sent by ``send(count)`` sent PostgreSQL (after a warm-up of 10,
     so that every connection and prepared statement is there)."""
+    started = time.perf_counter()
     await send(10)  # type: ignore[misc]
     proxy.reset()
     await send(count)  # type: ignore[misc]
     window = proxy.snapshot()
-    if window.new_connections:
-        print(f"  ({window.new_connections} connections opened while counting)", file=sys.stderr)
+    print(f"  round trips: {count} commands in {time.perf_counter() - started:.1f} s",
+          file=sys.stderr)  # fmt: skip
     return window
 
 
@@ -406,12 +407,11 @@ async def count_round_trips(
         await conn.close()
 
         servers = [
-            ("thin", HttpServer("thin-rt", uvicorn("bench.thin:app"),
-                                {"THIN_DSN": dbs.via("_thin", port)}), "/events"),
-            ("es", HttpServer("es-rt", uvicorn("bench.es_contender:app"),
-                                         {"ES_DSN": dbs.via("_es", port)}), "/providers"),
-        ]  # fmt: skip
-        for name, server, path in servers:
+            ("thin", "bench.thin:app", {"THIN_DSN": dbs.via("_thin", port)}, "/events"),
+            ("es", "bench.es_contender:app", {"ES_DSN": dbs.via("_es", port)}, "/providers"),
+        ]
+        for name, target, env, path in servers:
+            server = HttpServer(f"{name}-rt", uvicorn(target), env)
             try:
                 await server.ready(path)
 
