@@ -85,6 +85,7 @@ class Row:
     db_cpu_ms: float | None = None
     round_trips: float | None = None  # waits per command (turns)
     waiting_messages: float | None = None  # Sync + Query + Flush per command
+    wrk_cpu_ms: float | None = None
     load_before: str = ""
     load_after: str = ""
     counted_as: str = ""  # the key of its round trips in ``count_round_trips``
@@ -94,6 +95,7 @@ class Row:
         return cls(
             spec.contender, str(workers), run.rate, run.p50_ms, run.p99_ms, run.app_cpu_ms,
             run.db_cpu_ms, load_before=before, load_after=load(), counted_as=spec.counted_as,
+            wrk_cpu_ms=run.wrk_cpu_ms,
         )  # fmt: skip
 
 
@@ -282,7 +284,7 @@ async def run_http(
             print(f"  {each.contender}, {workers} process(es): {run.rate:,.0f} req/s"
                   f" (load {load()})", file=sys.stderr)  # fmt: skip
     finally:
-        server.stop()
+        await server.aclose()
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -322,6 +324,7 @@ async def main(args: argparse.Namespace) -> None:
         await engine.dispose()
         print(f"  {loaded.events:,} events in {loaded.seconds:.0f} s, projections of the audits"
               f" in {time.perf_counter() - started:.0f} s", file=sys.stderr)  # fmt: skip
+        print(f"store: {loaded.events:,} events ({audits:,} audits planned for the reports)")
         tokens, reports = Tokens(), Reports(loaded.audits)
         application = application_template()
 
@@ -420,7 +423,7 @@ async def count_round_trips(
 
                 found[name] = await round_trips(proxy, post, count)
             finally:
-                server.stop()
+                await server.aclose()
         server = kmop_server(normalize_database_url(dbs.via("", port)), 1)
         try:
             await server.ready("/readyz")
@@ -436,7 +439,7 @@ async def count_round_trips(
 
                 found[name] = await round_trips(proxy, send, count)
         finally:
-            server.stop()
+            await server.aclose()
     finally:
         await proxy.close()
     for row in rows:
@@ -448,6 +451,9 @@ async def count_round_trips(
         per = ", ".join(f"{k} {n / count:g}" for k, n in sorted(window.messages.items()))
         print(f"  {key}: {per}; waits {window.turns / count:g}; connections opened while"
               f" counting {window.new_connections}", file=sys.stderr)  # fmt: skip
+        if args.statements:
+            for sql, n in window.statements.most_common():
+                print(f"    {n / count:g} x {' '.join(sql.split())[:150]}", file=sys.stderr)
 
 
 def _f(value: float | None, digits: int = 1) -> str:
@@ -460,16 +466,16 @@ def print_table(rows: Sequence[Row], started_load: str) -> None:
     print(
         "\n| contender | workers | req/s | p50 ms | p99 ms | server CPU ms/req "
         "| PostgreSQL CPU ms/req | round trips/command | Sync+Query+Flush/command | x thin "
-        "| load before → after |"
+        "| wrk CPU ms/req | load before → after |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         ratio = f"{r.rate / thin.rate:.2f}" if thin else "—"
         print(
             f"| {r.contender} | {r.workers} | {r.rate:,.0f} | {_f(r.p50_ms)} | {_f(r.p99_ms)} "
             f"| {_f(r.app_cpu_ms, 2)} | {_f(r.db_cpu_ms, 2)} | {_f(r.round_trips, 2)} "
             f"| {_f(r.waiting_messages, 2)} "
-            f"| {ratio} | {r.load_before} → {r.load_after} |"
+            f"| {ratio} | {_f(r.wrk_cpu_ms, 3)} | {r.load_before} → {r.load_after} |"
         )
     print(f"\nload average (1/5/15 min) at the start {started_load}, at the end {load()}")
     print(TARGETS)
@@ -511,6 +517,8 @@ if __name__ == "__main__":
         default=50,
         help="sequential commands to count round trips over (0: skip)",
     )
+    parser.add_argument("--statements", action="store_true",
+                        help="list the SQL each counted command ran (to stderr)")  # fmt: skip
     parser.add_argument("--no-es-threads", dest="es_threads", action="store_false",
                         help="skip the eventsourcing saves without HTTP")  # fmt: skip
     asyncio.run(main(parser.parse_args()))

@@ -47,6 +47,7 @@ class Window:
     messages: Counter[str] = field(default_factory=Counter)
     turns: int = 0
     new_connections: int = 0
+    statements: Counter[str] = field(default_factory=Counter)  # SQL executed (Query or Bind)
 
     @property
     def round_trips(self) -> int:
@@ -114,14 +115,23 @@ class RoundTripProxy:
     async def _client_messages(
         self, reader: asyncio.StreamReader, upstream: asyncio.StreamWriter, answered: list[bool]
     ) -> None:
+        prepared: dict[bytes, str] = {}  # statement name -> its SQL, on this connection
         while True:
             head = await reader.readexactly(5)
             kind, length = head[:1], struct.unpack("!i", head[1:])[0]
             body = await reader.readexactly(length - 4)
+            if kind == b"P":
+                name, sql = body.split(b"\0", 2)[:2]
+                prepared[name] = sql.decode(errors="replace")
             if self.counting:
                 self.window.messages[kind.decode()] += 1
                 if answered[0]:
                     self.window.turns += 1
+                if kind == b"Q":
+                    self.window.statements[body.rstrip(b"\0").decode(errors="replace")] += 1
+                elif kind == b"B":
+                    name = body.split(b"\0", 2)[1]
+                    self.window.statements[prepared.get(name, f"<statement {name!r}>")] += 1
             answered[0] = False
             upstream.write(head + body)
             await upstream.drain()
