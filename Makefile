@@ -1,7 +1,7 @@
 # The two commands of the README. Both bootstrap .venv themselves (see dev.py).
 PYTHON ?= python3
 
-.PHONY: run test lint openapi bench bench-search setup demo
+.PHONY: run test lint openapi bench bench-search bench-commands bench-latency bench-rebuild bench-extra setup demo
 
 run:
 	$(PYTHON) dev.py run $(ARGS)
@@ -29,7 +29,18 @@ bench-search: setup
 demo: setup
 	.venv/bin/kmop demo $(ARGS)
 
-bench-commands: setup
+# The benchmarks' contenders (the eventsourcing library) come from the `bench` extra, installed
+# here only: `make test` does not need them. wrk: `apt-get install -y wrk`.
+bench-extra: setup
+	.venv/bin/python -c "import eventsourcing, psycopg_pool" 2>/dev/null \
+		|| .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+
+# This service's commands beside the contenders, under wrk (bench/lean.py; see BENCHMARKS.md).
+bench-commands: bench-extra
+	.venv/bin/python bench/lean.py $(ARGS)
+
+# Latency of the commands from 1 and 32 httpx clients at given store sizes (bench/commands.py).
+bench-latency: setup
 	.venv/bin/python bench/commands.py $(ARGS)
 
 bench-rebuild: setup

@@ -53,6 +53,7 @@ from app.domain.identifiers import EnterpriseNumber
 from app.domain.norm import CURRENT_NORM, AuditType, Exemptions, audited_requirements
 from app.settings import DEVELOPMENT_JWT_SECRET, normalize_database_url
 from bench.history import PlannedAudit, load_store, project
+from bench.loadgen import CpuMeter
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 TODAY = date(2026, 11, 25)
@@ -162,8 +163,11 @@ async def drive(
 # --- raw inserts -------------------------------------------------------------------------------
 
 
-async def raw_inserts(dsn: str, writers: int, seconds: float) -> float:
-    """Single-row INSERT transactions per second (autocommit) from ``writers`` connections."""
+async def raw_inserts(
+    dsn: str, writers: int, seconds: float, meter: CpuMeter | None = None
+) -> float:
+    """Single-row INSERT transactions per second (autocommit) from ``writers`` connections;
+    ``meter`` (if any) reads the CPU time of the timed part (the connections are open)."""
     conns = [await asyncpg.connect(dsn) for _ in range(writers)]
     await conns[0].execute(
         "CREATE TABLE bench_raw (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -179,9 +183,13 @@ async def raw_inserts(dsn: str, writers: int, seconds: float) -> float:
             await conns[w].execute(insert, f"raw-{w}-{done[w]}", payload)
             done[w] += 1
 
+    if meter is not None:
+        await meter.start()
     started = time.perf_counter()
     await asyncio.gather(*(writer(w) for w in range(writers)))
     elapsed = time.perf_counter() - started
+    if meter is not None:
+        meter.stop()
     for conn in conns:
         await conn.close()
     return sum(done) / elapsed

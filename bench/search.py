@@ -545,6 +545,38 @@ def markdown(rows: Sequence[Row], concurrency: int) -> str:
     return "\n".join(lines)
 
 
+def targets_markdown(rows: Sequence[Row]) -> str:
+    """Issue 12's search targets, from one client over HTTP (the serial runs): p99 at the
+    largest size <= 15 ms for every kind, and <= 1.5 x the p99 at the smallest size."""
+    sizes = sorted({r.size for r in rows})
+    if not sizes:
+        return ""
+    small, large = sizes[0], sizes[-1]
+    lines = [
+        f"One client over HTTP, p99 ms (targets: <= 15 ms at {large:,}; at {large:,} <= 1.5 x"
+        f" at {small:,}):",
+        "",
+        f"| workers | query | p99 at {small:,} | p99 at {large:,} | ratio | <= 15 ms | <= 1.5 x |",
+        "|---:|---|---:|---:|---:|---|---|",
+    ]
+    for workers in sorted({r.workers for r in rows}):
+        for kind in KINDS:
+            at = {
+                r.size: percentile(r.serial.latencies_ms, 99)
+                for r in rows
+                if r.workers == workers and r.kind == kind
+            }
+            if small not in at or large not in at:
+                continue
+            ratio = at[large] / at[small]
+            lines.append(
+                f"| {workers} | {kind} | {at[small]:.1f} | {at[large]:.1f} | {ratio:.2f} "
+                f"| {'met' if at[large] <= 15 else 'not met'} "
+                f"| {'met' if ratio <= 1.5 else 'not met'} |"
+            )
+    return "\n".join(lines)
+
+
 def explain_markdown(explained: dict[int, dict[str, Explained]]) -> str:
     lines = [
         "| providers | query | execution p50 / p99 / max ms | planning p50 ms |",
@@ -622,7 +654,8 @@ async def main(admin_url: str, args: argparse.Namespace) -> str:
         print(f"\nPostgreSQL {server_version}; load average now {os.getloadavg()[0]:.2f}\n")
         print(load_markdown(loads), end="\n\n")
         print(explain_markdown(explained), end="\n\n")
-        print(markdown(rows, args.concurrency))
+        print(markdown(rows, args.concurrency), end="\n\n")
+        print(targets_markdown(rows))
         return plans_text(explained)
     finally:
         if args.keep or args.reuse:
