@@ -13,9 +13,7 @@ A bureau or provider asking for another's resource gets 404 (``app.api.scope``).
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
@@ -26,16 +24,13 @@ from app.domain.identifiers import EnterpriseNumber, InvalidIdentifier
 from app.errors import ErrorKind, KmopError
 from app.events import Actor
 from app.settings import DEVELOPMENT_JWT_SECRET, Settings
+from app.tokens import Role, mint_token
+
+__all__ = ["Principal", "Role", "TokenVerifier", "authenticate", "mint_token", "require"]
 
 REALM = "kmop-registry"
 CLOCK_SKEW_SECONDS = 30
 KEYS_RETRY_AFTER_SECONDS = 30
-
-
-class Role(StrEnum):
-    AGENCY = "agency"
-    BUREAU = "bureau"
-    PROVIDER = "provider"
 
 
 class Unauthenticated(KmopError):
@@ -75,6 +70,14 @@ class Principal:
     role: Role
     bureau_id: str | None = None  # role bureau: the one bureau it acts for
     enterprise_number: str | None = None  # role provider: its enterprise, canonical
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """Who the caller is, whole: client id, role, and the bureau or enterprise it is bound
+        to ('' for the agency). A client id alone does not say it: one may be reused across
+        enterprises. What is remembered per caller (Idempotency-Keys) is keyed by this."""
+        bound_to = self.bureau_id or self.enterprise_number or ""
+        return (self.client_id, self.role.value, bound_to)
 
     @property
     def actor(self) -> Actor:
@@ -153,7 +156,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated(
             "the token's role must be agency, bureau or provider", invalid_token=True
         ) from None
-    client_id = str(claims["sub"])
+    client_id = claims["sub"]
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise Unauthenticated("the token's sub (the client id) is empty", invalid_token=True)
     if role is Role.BUREAU:
         bureau_id = claims.get("bureau_id")
         if not isinstance(bureau_id, str) or not bureau_id:
@@ -168,35 +173,6 @@ def _principal(claims: dict[str, Any]) -> Principal:
             ) from None
         return Principal(client_id, role, enterprise_number=str(enterprise))
     return Principal(client_id, role)
-
-
-def mint_token(
-    secret: str,
-    *,
-    subject: str,
-    role: Role,
-    bureau_id: str | None = None,
-    enterprise_number: str | None = None,
-    audience: str = "kmop-registry",
-    ttl_seconds: int = 3600,
-    issuer: str | None = None,
-) -> str:
-    """An HS256 token as a client-credentials flow would issue it (development and tests)."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": subject,
-        "role": role.value,
-        "aud": audience,
-        "iat": now,
-        "exp": now + ttl_seconds,
-    }
-    if issuer:
-        claims["iss"] = issuer
-    if bureau_id is not None:
-        claims["bureau_id"] = bureau_id
-    if enterprise_number is not None:
-        claims["enterprise_number"] = str(EnterpriseNumber.parse(enterprise_number))
-    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 bearer = HTTPBearer(
