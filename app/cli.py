@@ -110,7 +110,10 @@ def token(
     enterprise_number: Annotated[
         str | None, typer.Option(help="role provider: its enterprise number")
     ] = None,
-    ttl: Annotated[int, typer.Option(help="Seconds the token is valid")] = 8 * 3600,
+    ttl: Annotated[
+        int,
+        typer.Option(help="Seconds the token is valid (at most KMOP_JWT_MAX_LIFETIME_SECONDS)"),
+    ] = 8 * 3600,
 ) -> None:
     """Print a development bearer token (HS256, signed with KMOP_JWT_SECRET or the development
     secret) that the service accepts: TOKEN=$(kmop token --role agency)."""
@@ -126,6 +129,12 @@ def token(
         kind = Role(role)
     except ValueError:
         raise typer.BadParameter("agency, bureau or provider", param_hint="--role") from None
+    if not 0 < ttl <= settings.jwt_max_lifetime_seconds:
+        raise typer.BadParameter(
+            f"from 1 to {settings.jwt_max_lifetime_seconds} seconds: the service refuses "
+            "longer-lived tokens (KMOP_JWT_MAX_LIFETIME_SECONDS)",
+            param_hint="--ttl",
+        )
     if kind is Role.BUREAU and not bureau_id:
         raise typer.BadParameter("a bureau's token needs --bureau-id", param_hint="--bureau-id")
     if kind is Role.PROVIDER and not enterprise_number:

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     jwks_url: str | None = Field(default=None, description="RS256: where the signing keys are.")
     jwt_audience: str = "kmop-registry"
     jwt_issuer: str | None = None
+    jwt_max_lifetime_seconds: int = Field(
+        default=86400,
+        ge=60,
+        le=30 * 86400,
+        description="Longest a bearer token may live: exp - iat, or exp - now without iat. "
+        "Longer-lived tokens are refused (401 invalid_token), in every environment.",
+    )
     idempotency_retention_hours: float = Field(
         default=48, ge=24, description="How long an Idempotency-Key is remembered (at least 24 h)."
     )

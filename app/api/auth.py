@@ -13,6 +13,7 @@ A bureau or provider asking for another's resource gets 404 (``app.api.scope``).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -30,6 +31,11 @@ __all__ = ["Principal", "Role", "TokenVerifier", "authenticate", "mint_token", "
 
 REALM = "kmop-registry"
 CLOCK_SKEW_SECONDS = 30
+# A JWT with the claims above is a few hundred bytes; a key's signature adds at most about 700
+# (RS256 with a 4096-bit key). Anything longer is refused before it is parsed or verified.
+MAX_TOKEN_BYTES = 8192
+# NumericDate claims (RFC 7519 section 2): JSON numbers. PyJWT also takes "1700000000" (int()).
+_TIME_CLAIMS = ("exp", "iat", "nbf")
 KEYS_RETRY_AFTER_SECONDS = 30
 
 
@@ -89,6 +95,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.audience = settings.jwt_audience
+        self.max_lifetime = settings.jwt_max_lifetime_seconds
         self.issuer = settings.jwt_issuer
         self._secret = settings.signing_secret()
         if settings.environment == "production" and self._secret == DEVELOPMENT_JWT_SECRET:
@@ -113,6 +120,10 @@ class TokenVerifier:
         raise jwt.InvalidAlgorithmError(f"tokens signed with {algorithm} are not accepted here")
 
     async def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthenticated(
+                f"the bearer token is longer than {MAX_TOKEN_BYTES} bytes", invalid_token=True
+            )
         try:
             algorithm = jwt.get_unverified_header(token).get("alg", "")
             claims = jwt.decode(
@@ -124,11 +135,29 @@ class TokenVerifier:
                 leeway=CLOCK_SKEW_SECONDS,
                 options={"require": ["exp", "sub", "aud"]},
             )
+            self._check_lifetime(claims)
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(
                 f"the bearer token is not valid: {exc}", invalid_token=True
             ) from None
         return _principal(claims)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """``exp``, ``iat`` and ``nbf`` are JSON numbers, and the token lives at most
+        ``KMOP_JWT_MAX_LIFETIME_SECONDS``: from ``iat`` to ``exp`` when it says when it was
+        issued, else from now to ``exp``. A token that may be used for ever is one that cannot be
+        taken back."""
+        for name in _TIME_CLAIMS:
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise jwt.InvalidTokenError(f"the claim {name} must be a number (NumericDate)")
+        issued = claims.get("iat", time.time())
+        lifetime = claims["exp"] - issued
+        if lifetime > self.max_lifetime + CLOCK_SKEW_SECONDS:
+            raise jwt.InvalidTokenError(
+                f"the token lives {int(lifetime)} s, longer than the {self.max_lifetime} s "
+                "accepted here (KMOP_JWT_MAX_LIFETIME_SECONDS)"
+            )
 
 
 def _jwks_key(jwks: jwt.PyJWKClient, kid: str) -> Any:
