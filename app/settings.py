@@ -85,6 +85,20 @@ class Settings(BaseSettings):
         le=64 * 1_048_576,
         description="Largest request body accepted; a larger one gets 413 while it streams.",
     )
+    max_header_bytes: int = Field(
+        default=16_384,
+        ge=4096,
+        le=1_048_576,
+        description="Longest request line and headers `kmop serve` reads; longer: 431 and the "
+        "connection closed.",
+    )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="How long `kmop serve` waits for a request's line and headers to be "
+        "complete; slower: 408 and the connection closed.",
+    )
     checkpoint_key: SecretStr | None = Field(
         default=None,
         description="HMAC-SHA256 key that signs the event log's checkpoints; keep it outside "
