@@ -82,3 +82,19 @@ def test_kmop_help_imports_no_web_or_database_stack() -> None:
     out, modules = kmop("--help")
     assert "token" in out
     assert heavy(modules) == set()
+
+
+def test_kmop_token_refuses_a_lifetime_the_service_would_refuse() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KMOP_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "app", "token", "--role", "agency", "--ttl", str(2 * 86400)],
+        cwd=ROOT,
+        env=env | {"KMOP_JWT_MAX_LIFETIME_SECONDS": "86400"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "KMOP_JWT_MAX_LIFETIME_SECONDS" in done.stderr
+    assert done.stdout == ""
