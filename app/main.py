@@ -31,6 +31,7 @@ from app.api.auth import TokenVerifier
 from app.api.correlation import CorrelationMiddleware
 from app.api.idempotency import forget_expired
 from app.api.limits import BodyLimitMiddleware
+from app.api.methods import MethodsMiddleware
 from app.db import make_engine
 from app.events.checkpoints import record_checkpoints_periodically
 from app.metrics import Metrics
@@ -159,6 +160,7 @@ def create_app(
     app.state.settings = settings
     app.state.stopping = asyncio.Event()  # set when the app shuts down
     problems.install(app)
+    app.add_middleware(MethodsMiddleware, routes=lambda: app.routes)  # innermost: HEAD, OPTIONS
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware, metrics=app.state.metrics)  # inside: sees the id
     app.add_middleware(CorrelationMiddleware)

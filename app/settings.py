@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     jwks_url: str | None = Field(default=None, description="RS256: where the signing keys are.")
     jwt_audience: str = "kmop-registry"
     jwt_issuer: str | None = None
+    jwt_max_lifetime_seconds: int = Field(
+        default=86400,
+        ge=60,
+        le=30 * 86400,
+        description="Longest a bearer token may live: exp - iat, or exp - now without iat. "
+        "Longer-lived tokens are refused (401 invalid_token), in every environment.",
+    )
     idempotency_retention_hours: float = Field(
         default=48, ge=24, description="How long an Idempotency-Key is remembered (at least 24 h)."
     )
@@ -77,6 +84,20 @@ class Settings(BaseSettings):
         ge=1024,
         le=64 * 1_048_576,
         description="Largest request body accepted; a larger one gets 413 while it streams.",
+    )
+    max_header_bytes: int = Field(
+        default=16_384,
+        ge=4096,
+        le=1_048_576,
+        description="Longest request line and headers `kmop serve` reads; longer: 431 and the "
+        "connection closed.",
+    )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="How long `kmop serve` waits for a request's line and headers to be "
+        "complete; slower: 408 and the connection closed.",
     )
     checkpoint_key: SecretStr | None = Field(
         default=None,

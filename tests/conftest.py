@@ -28,6 +28,7 @@ from app import db, embedded
 from app.main import create_app
 from app.services.clock import FixedClock
 from app.settings import Settings, normalize_database_url
+from tests.documented import StatusRecorder, assert_documented
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,8 @@ async def clocked_app(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[F
 
 @pytest.fixture
 async def api(clocked_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=clocked_app, raise_app_exceptions=False)
+    recorder = StatusRecorder(clocked_app)
+    transport = httpx.ASGITransport(app=recorder, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+    assert_documented(recorder)

@@ -95,7 +95,15 @@ async def stop_registration(
     "/bureaus",
     status_code=201,
     response_model=schemas.Bureau,
-    responses=problem_responses(401, 403, 409, 412, 422),
+    responses={
+        200: {
+            "model": schemas.Bureau,
+            "description": "Appointed again: the bureau existed and its appointment had ended "
+            "(no Location; the ETag is its new version)",
+        },
+        **problem_responses(401, 403, 409, 412, 422),
+    },
+    response_description="Appointed: a new bureau (Location names it)",
     summary="Appoint an audit bureau (or appoint again one whose appointment ended)",
 )
 async def appoint_bureau(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
@@ -26,16 +25,18 @@ from app.domain.identifiers import EnterpriseNumber, InvalidIdentifier
 from app.errors import ErrorKind, KmopError
 from app.events import Actor
 from app.settings import DEVELOPMENT_JWT_SECRET, Settings
+from app.tokens import Role, mint_token
+
+__all__ = ["Principal", "Role", "TokenVerifier", "authenticate", "mint_token", "require"]
 
 REALM = "kmop-registry"
 CLOCK_SKEW_SECONDS = 30
+# A JWT with the claims above is a few hundred bytes; a key's signature adds at most about 700
+# (RS256 with a 4096-bit key). Anything longer is refused before it is parsed or verified.
+MAX_TOKEN_BYTES = 8192
+# NumericDate claims (RFC 7519 section 2): JSON numbers. PyJWT also takes "1700000000" (int()).
+_TIME_CLAIMS = ("exp", "iat", "nbf")
 KEYS_RETRY_AFTER_SECONDS = 30
-
-
-class Role(StrEnum):
-    AGENCY = "agency"
-    BUREAU = "bureau"
-    PROVIDER = "provider"
 
 
 class Unauthenticated(KmopError):
@@ -77,6 +78,14 @@ class Principal:
     enterprise_number: str | None = None  # role provider: its enterprise, canonical
 
     @property
+    def identity(self) -> tuple[str, str, str]:
+        """Who the caller is, whole: client id, role, and the bureau or enterprise it is bound
+        to ('' for the agency). A client id alone does not say it: one may be reused across
+        enterprises. What is remembered per caller (Idempotency-Keys) is keyed by this."""
+        bound_to = self.bureau_id or self.enterprise_number or ""
+        return (self.client_id, self.role.value, bound_to)
+
+    @property
     def actor(self) -> Actor:
         return Actor(id=self.client_id, role=self.role.value)
 
@@ -86,6 +95,7 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.audience = settings.jwt_audience
+        self.max_lifetime = settings.jwt_max_lifetime_seconds
         self.issuer = settings.jwt_issuer
         self._secret = settings.signing_secret()
         if settings.environment == "production" and self._secret == DEVELOPMENT_JWT_SECRET:
@@ -110,6 +120,10 @@ class TokenVerifier:
         raise jwt.InvalidAlgorithmError(f"tokens signed with {algorithm} are not accepted here")
 
     async def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise Unauthenticated(
+                f"the bearer token is longer than {MAX_TOKEN_BYTES} bytes", invalid_token=True
+            )
         try:
             algorithm = jwt.get_unverified_header(token).get("alg", "")
             claims = jwt.decode(
@@ -121,11 +135,29 @@ class TokenVerifier:
                 leeway=CLOCK_SKEW_SECONDS,
                 options={"require": ["exp", "sub", "aud"]},
             )
+            self._check_lifetime(claims)
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated(
                 f"the bearer token is not valid: {exc}", invalid_token=True
             ) from None
         return _principal(claims)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        """``exp``, ``iat`` and ``nbf`` are JSON numbers, and the token lives at most
+        ``KMOP_JWT_MAX_LIFETIME_SECONDS``: from ``iat`` to ``exp`` when it says when it was
+        issued, else from now to ``exp``. A token that may be used for ever is one that cannot be
+        taken back."""
+        for name in _TIME_CLAIMS:
+            value = claims.get(name)
+            if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise jwt.InvalidTokenError(f"the claim {name} must be a number (NumericDate)")
+        issued = claims.get("iat", time.time())
+        lifetime = claims["exp"] - issued
+        if lifetime > self.max_lifetime + CLOCK_SKEW_SECONDS:
+            raise jwt.InvalidTokenError(
+                f"the token lives {int(lifetime)} s, longer than the {self.max_lifetime} s "
+                "accepted here (KMOP_JWT_MAX_LIFETIME_SECONDS)"
+            )
 
 
 def _jwks_key(jwks: jwt.PyJWKClient, kid: str) -> Any:
@@ -153,7 +185,9 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise Unauthenticated(
             "the token's role must be agency, bureau or provider", invalid_token=True
         ) from None
-    client_id = str(claims["sub"])
+    client_id = claims["sub"]
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise Unauthenticated("the token's sub (the client id) is empty", invalid_token=True)
     if role is Role.BUREAU:
         bureau_id = claims.get("bureau_id")
         if not isinstance(bureau_id, str) or not bureau_id:
@@ -168,35 +202,6 @@ def _principal(claims: dict[str, Any]) -> Principal:
             ) from None
         return Principal(client_id, role, enterprise_number=str(enterprise))
     return Principal(client_id, role)
-
-
-def mint_token(
-    secret: str,
-    *,
-    subject: str,
-    role: Role,
-    bureau_id: str | None = None,
-    enterprise_number: str | None = None,
-    audience: str = "kmop-registry",
-    ttl_seconds: int = 3600,
-    issuer: str | None = None,
-) -> str:
-    """An HS256 token as a client-credentials flow would issue it (development and tests)."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": subject,
-        "role": role.value,
-        "aud": audience,
-        "iat": now,
-        "exp": now + ttl_seconds,
-    }
-    if issuer:
-        claims["iss"] = issuer
-    if bureau_id is not None:
-        claims["bureau_id"] = bureau_id
-    if enterprise_number is not None:
-        claims["enterprise_number"] = str(EnterpriseNumber.parse(enterprise_number))
-    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 bearer = HTTPBearer(

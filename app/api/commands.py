@@ -175,7 +175,7 @@ async def command_context(
     if idempotency_key is not None:
         body = await request.body()
         idempotency = IdempotentRequest(
-            principal.client_id,
+            principal.identity,
             idempotency_key,
             fingerprint(request.method, request.url.path, body),
         )

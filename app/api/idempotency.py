@@ -1,12 +1,15 @@
 """``Idempotency-Key``: a retried POST gets the first response again, and nothing is appended.
 
-Per client (the token's ``sub``) and key, the table ``idempotency_keys`` keeps the request's
-fingerprint (method, path, canonical JSON body) and the exact response. The row is written in
-the command's own transaction (``RegistrationService``'s ``finish`` hook), so a response is
-remembered if and only if its events were committed. Two requests racing with one key: the
-second's insert waits for the first's transaction and then fails on the primary key; its own
-events roll back with it and it answers the stored response. Only successful responses are
-remembered: a refused command appended nothing, and a retry is judged again.
+Per caller and key, the table ``idempotency_keys`` keeps the request's fingerprint (method,
+path, canonical JSON body) and the exact response. The caller is the token's whole identity:
+client id (``sub``), role and the bureau or enterprise it is bound to (``Principal.identity``),
+so two tokens that share a ``sub`` but act for different enterprises never see each other's
+responses. The row is written in the command's own transaction (``RegistrationService``'s
+``finish`` hook), so a response is remembered if and only if its events were committed. Two
+requests racing with one key: the second's insert waits for the first's transaction and then
+fails on the primary key; its own events roll back with it and it answers the stored response.
+Only successful responses are remembered: a refused command appended nothing, and a retry is
+judged again.
 """
 
 from __future__ import annotations
@@ -56,9 +59,13 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class IdempotentRequest:
-    client_id: str
+    caller: tuple[str, str, str]  # client id, role, bound to (``Principal.identity``)
     key: str
     fingerprint: str
+
+    def _params(self) -> dict[str, str]:
+        client, role, bound_to = self.caller
+        return {"client": client, "role": role, "bound_to": bound_to, "key": self.key}
 
     async def stored(self, engine: AsyncEngine) -> StoredResponse | None:
         """The response remembered for this key; a different request under it is refused."""
@@ -67,9 +74,10 @@ class IdempotentRequest:
                 await conn.execute(
                     text(
                         "SELECT fingerprint, status_code, body, headers FROM idempotency_keys"
-                        " WHERE client_id = :client AND key = :key"
+                        " WHERE client_id = :client AND role = :role AND bound_to = :bound_to"
+                        " AND key = :key"
                     ),
-                    {"client": self.client_id, "key": self.key},
+                    self._params(),
                 )
             ).first()
         if row is None:
@@ -86,13 +94,12 @@ class IdempotentRequest:
         try:
             await conn.execute(
                 text(
-                    "INSERT INTO idempotency_keys (client_id, key, fingerprint, status_code,"
-                    " body, headers) VALUES (:client, :key, :fp, :status, :body,"
-                    " CAST(:headers AS jsonb))"
+                    "INSERT INTO idempotency_keys (client_id, role, bound_to, key, fingerprint,"
+                    " status_code, body, headers) VALUES (:client, :role, :bound_to, :key, :fp,"
+                    " :status, :body, CAST(:headers AS jsonb))"
                 ),
                 {
-                    "client": self.client_id,
-                    "key": self.key,
+                    **self._params(),
                     "fp": self.fingerprint,
                     "status": response.status_code,
                     "body": response.body,

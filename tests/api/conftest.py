@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
 from app.settings import Settings
+from tests.documented import StatusRecorder, assert_documented
 
 
 @pytest.fixture
@@ -18,6 +19,8 @@ def app(engine: AsyncEngine) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    recorder = StatusRecorder(app)
+    transport = httpx.ASGITransport(app=recorder, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+    assert_documented(recorder)

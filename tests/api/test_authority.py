@@ -341,6 +341,8 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
     "without audience": lambda: hs256(claims(aud=None)),
     "without expiry": lambda: hs256(claims(exp=None)),
     "without subject": lambda: hs256(claims(sub=None)),
+    "empty subject": lambda: hs256(claims(sub="")),
+    "blank subject": lambda: hs256(claims(sub="   ")),
     "without role": lambda: hs256(claims(role=None)),
     "role admin": lambda: hs256(claims(role="admin")),
     "bureau without bureau_id": lambda: hs256(claims(role="bureau")),
@@ -349,6 +351,19 @@ BAD_TOKENS: dict[str, Callable[[], str]] = {
         claims(role="provider", enterprise_number=INVALID_PROVIDER_KBO)
     ),
     "provider without enterprise number": lambda: hs256(claims(role="provider")),
+    "exp that is a numeric string": lambda: hs256(claims(exp=str(int(time.time()) + 3600))),
+    "iat that is a numeric string": lambda: hs256(claims(iat=str(int(time.time())))),
+    "nbf that is a numeric string": lambda: hs256(claims(nbf=str(int(time.time()) - 60))),
+    "exp that is true": lambda: hs256(claims(exp=True)),
+    "living longer than a day": lambda: hs256(claims(exp=int(time.time()) + 86400 + 3600)),
+    "without iat, valid for a year": lambda: hs256(
+        claims(iat=None, exp=int(time.time()) + 365 * 86400)
+    ),
+    "issued a week ago, valid for a week": lambda: hs256(
+        claims(iat=int(time.time()) - 7 * 86400, exp=int(time.time()) + 3600)
+    ),
+    "longer than 8 KiB, well signed": lambda: hs256(claims(padding="x" * 9000)),
+    "1.3 MB, well signed": lambda: hs256(claims(padding="x" * 1_300_000)),
     "alg none": lambda: jwt.encode(claims(), "", algorithm="none"),
     "HS512": lambda: jwt.encode(claims(), DEVELOPMENT_JWT_SECRET, algorithm="HS512"),
     "RS256 where no key is configured": lambda: jwt.encode(
@@ -386,6 +401,25 @@ async def test_the_test_tokens_are_accepted(client: httpx.AsyncClient) -> None:
         EnterpriseNumber.parse(INVALID_PROVIDER_KBO)
     # Within the 30 seconds of clock skew an expired token still passes.
     ok(await client.get("/bureaus", headers=bearer(hs256(claims(exp=int(time.time()) - 5)))))
+
+
+async def test_a_token_may_live_up_to_the_configured_maximum(engine: AsyncEngine) -> None:
+    """The control for the lifetime refusals: up to KMOP_JWT_MAX_LIFETIME_SECONDS (from iat, or
+    from now without iat) a token passes; a second more than that (beyond the skew) does not."""
+    now = int(time.time())
+    ok(await client_get(engine, claims(iat=now, exp=now + 23 * 3600)))  # the default: a day
+    short = {"jwt_max_lifetime_seconds": 600}
+    for fine in (claims(iat=now, exp=now + 600), claims(iat=None, exp=now + 600)):
+        ok(await client_get(engine, fine, **short))
+    ok(await client_get(engine, claims(iat=now + 0.5, exp=now + 300.25), **short))  # numbers
+    for too_long in (claims(iat=now, exp=now + 700), claims(iat=None, exp=now + 700)):
+        invalid_token(await client_get(engine, too_long, **short))
+
+
+async def client_get(engine: AsyncEngine, payload: dict[str, Any], **settings: Any) -> Any:
+    app = create_app(Settings(environment="test", **settings), engine=engine)
+    async with client_for(app) as client:
+        return await client.get("/bureaus", headers=bearer(hs256(payload)))
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # HS512, dev secret

@@ -201,6 +201,61 @@ async def test_keys_are_per_client(api: httpx.AsyncClient, engine: AsyncEngine) 
     }
 
 
+async def test_one_client_id_for_two_enterprises_shares_no_keys(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """Tokens that share a ``sub`` (as ``kmop token`` once minted ``provider-dev`` for every
+    provider) but act for different enterprises are different callers: the second enterprise's
+    application is made, not answered with the first's."""
+    shared = key()
+    first_enterprise = auth(Role.PROVIDER, sub="provider-dev", enterprise_number=PROVIDER_KBO)
+    second_enterprise = auth(
+        Role.PROVIDER, sub="provider-dev", enterprise_number=OTHER_PROVIDER_KBO
+    )
+    first = await api.post(
+        "/applications", json=application_body(), headers=first_enterprise | shared
+    )
+    second = await api.post(
+        "/applications", json=application_body(), headers=second_enterprise | shared
+    )
+
+    assert ok(first, 201)["enterprise_number"] == PROVIDER_KBO
+    theirs = ok(second, 201)
+    assert REPLAYED not in second.headers
+    assert theirs["enterprise_number"] == OTHER_PROVIDER_KBO
+    assert theirs["application_id"] != first.json()["application_id"]
+    assert await count_events(engine, "ApplicationSubmitted") == 2
+    listed = ok(await api.get("/applications", headers=second_enterprise))
+    assert [a["application_id"] for a in listed["items"]] == [theirs["application_id"]]
+    # Each enterprise's retry replays its own response.
+    for headers, response in ((first_enterprise, first), (second_enterprise, second)):
+        retry = await api.post("/applications", json=application_body(), headers=headers | shared)
+        assert retry.headers[REPLAYED] == "true"
+        assert retry.content == response.content
+
+
+async def test_one_client_id_in_two_roles_shares_no_keys(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """The same ``sub`` as the agency and as a provider: two callers, each with its own keys
+    (scoped by ``sub`` alone, the second request was refused as a reuse of the first's key)."""
+    shared = key()
+    agency = auth(Role.AGENCY, sub="shared-client")
+    provider = auth(Role.PROVIDER, sub="shared-client", enterprise_number=PROVIDER_KBO)
+    ok(await api.post("/bureaus", json=bureau_body(), headers=agency | shared), 201)
+    applied = await api.post("/applications", json=application_body(), headers=provider | shared)
+    ok(applied, 201)
+    assert REPLAYED not in applied.headers
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(text("SELECT client_id, role, bound_to FROM idempotency_keys"))
+        ).all()
+    assert sorted(tuple(row) for row in rows) == [
+        ("shared-client", "agency", ""),
+        ("shared-client", "provider", PROVIDER_KBO),
+    ]
+
+
 # --- 4. the memory survives a restart ---------------------------------------------------------
 
 
