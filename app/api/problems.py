@@ -65,6 +65,10 @@ HTTP_LAYER_CODES = frozenset(
         "database-unavailable",
         "migrations-pending",
         "internal-error",
+        # answered by kmop serve before the app sees the request (app/serving.py)
+        "headers-too-large",
+        "request-timeout",
+        "malformed-request",
     }
 )
 
