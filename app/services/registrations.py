@@ -109,6 +109,12 @@ def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) ->
     return run
 
 
+# The provider's first registration, over all its units (a granted registration stays first
+# registered once it stops or expires): the rating rules ask whether it precedes the rating.
+_PROVIDER_FIRST_REGISTERED = (
+    "SELECT min(first_registered_on) FROM registrations WHERE enterprise_number = :kbo"
+)
+
 _IDENTIFIER_IN_USE = {
     SubmitApplication: ("application_id", "SELECT 1 FROM applications WHERE application_id = :id"),
     ChooseAuditBureau: ("audit_id", "SELECT 1 FROM audits WHERE audit_id = :id"),
@@ -208,9 +214,16 @@ class RegistrationService:
         stream = _Stream(
             rating_stream_id(command.reference), RATING_STREAM, RatingState(), evolve_rating
         )
-        return await self._run(
-            stream, _without_context(partial(decide_rating, command)), metadata, finish=finish
-        )
+
+        async def decide_with_registration(
+            conn: AsyncConnection, state: RatingState, at: datetime
+        ) -> Sequence[DomainEvent]:
+            first_registered_on = await conn.scalar(
+                text(_PROVIDER_FIRST_REGISTERED), {"kbo": str(command.provider)}
+            )
+            return decide_rating(command, state, at, first_registered_on)
+
+        return await self._run(stream, decide_with_registration, metadata, finish=finish)
 
     async def update_profile(
         self,

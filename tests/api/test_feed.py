@@ -14,19 +14,22 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import Role
-from tests.api.support import AGENCY, auth, bureau_body, key, ok, problem
+from app.services.clock import FixedClock
+from tests.api.support import AGENCY, auth, bureau_body, key, ok, problem, register
 from tests.api.support import application_body as application
 from tests.integration.scenarios import enterprise_number
 
 PROVIDERS = 12
 RATINGS = 60
+RATED = 100  # rated provider p is enterprise RATED + p: registered, none of those that apply
 GLOBAL_ORDER = "ORDER BY transaction_id, position"
 
 
 def rating(n: int, provider: int = 1) -> dict[str, Any]:
+    """A rating of registered provider ``provider`` (see ``register_rated``)."""
     return {
         "reference": f"rating-{n:05d}",
-        "provider_enterprise_number": str(enterprise_number(provider)),
+        "provider_enterprise_number": str(enterprise_number(RATED + provider)),
         "client_enterprise_number": str(enterprise_number(500 + n)),
         "score": 1 + n % 5,
     }
@@ -40,6 +43,18 @@ async def positions(engine: AsyncEngine, where: str = "true") -> list[int]:
     async with engine.connect() as conn:
         query = f"SELECT position FROM events WHERE {where} {GLOBAL_ORDER}"
         return list((await conn.execute(text(query))).scalars())
+
+
+async def register_rated(
+    api: httpx.AsyncClient, clock: FixedClock, engine: AsyncEngine, providers: int = 1
+) -> int:
+    """Only a registered provider is rated: appoints bureau-kiwa and registers rated providers
+    1 to ``providers`` (granted on 2026-01-20, the clock's day from then on). Returns the last
+    position this wrote: what a test says about the feed, it says about what comes after."""
+    ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
+    for p in range(1, providers + 1):
+        await register(api, clock, provider(RATED + p))
+    return (await positions(engine))[-1]
 
 
 async def follow(
@@ -67,8 +82,10 @@ async def follow(
 
 
 async def test_a_follower_gets_exactly_the_committed_events_while_commands_run(
-    api: httpx.AsyncClient, engine: AsyncEngine
+    api: httpx.AsyncClient, clock: FixedClock, engine: AsyncEngine
 ) -> None:
+    await register_rated(api, clock, engine, PROVIDERS)
+    registered = len(await positions(engine))
     seen: list[int] = []
     stop = asyncio.Event()
     rng = random.Random(11)
@@ -108,14 +125,15 @@ async def test_a_follower_gets_exactly_the_committed_events_while_commands_run(
 
     assert statuses.count(201) == RATINGS - 5 + 2 * PROVIDERS
     assert statuses.count(409) == 5  # refused: their transactions wrote nothing
-    assert len(committed) == RATINGS - 5 + 2 * PROVIDERS
+    assert len(committed) == registered + RATINGS - 5 + 2 * PROVIDERS
     assert len(seen) == len(set(seen)), "an event was delivered twice"
     assert seen == committed, "the follower missed, invented or reordered events"
 
 
 async def test_each_event_carries_its_stream_type_data_and_metadata(
-    api: httpx.AsyncClient, engine: AsyncEngine
+    api: httpx.AsyncClient, clock: FixedClock, engine: AsyncEngine
 ) -> None:
+    registered = await register_rated(api, clock, engine)
     idempotency = key()
     ok(
         await api.post(
@@ -123,8 +141,8 @@ async def test_each_event_carries_its_stream_type_data_and_metadata(
         ),
         201,
     )
-    (committed,) = await positions(engine)
-    page = await follow(api, until=committed)
+    (committed,) = await positions(engine, f"position > {registered}")
+    page = await follow(api, after=registered, until=committed)
     (event,) = page["events"]
     assert page["next_after"] == event["position"] == committed
     assert event["stream_id"] == "rating:rating-00001"
@@ -147,9 +165,9 @@ async def test_each_event_carries_its_stream_type_data_and_metadata(
 
 
 async def test_filters_pick_events_and_the_cursor_moves_past_the_others(
-    api: httpx.AsyncClient, engine: AsyncEngine
+    api: httpx.AsyncClient, clock: FixedClock, engine: AsyncEngine
 ) -> None:
-    ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
+    registered = await register_rated(api, clock, engine)  # the bureau's event comes first
     for n in range(5):
         ok(await api.post("/ratings", json=rating(n), headers=AGENCY), 201)
         ok(
@@ -195,7 +213,7 @@ async def test_filters_pick_events_and_the_cursor_moves_past_the_others(
     assert len(both["events"]) == 7
     one = await follow(api, {"stream": "rating:rating-00003"}, until=latest)
     assert [e["data"]["reference"] for e in one["events"]] == ["rating-00003"]
-    units = await follow(api, {"stream_type": "registration-unit"}, until=latest)
+    units = await follow(api, {"stream_type": "registration-unit"}, after=registered, until=latest)
     assert {e["event_type"] for e in units["events"]} == {"ApplicationSubmitted"}
     assert len(units["events"]) == 5
     assert (await follow(api, {"stream": "nothing:here"}, until=latest))["events"] == []
@@ -217,8 +235,13 @@ async def test_filters_pick_events_and_the_cursor_moves_past_the_others(
     ],
 )
 async def test_bad_parameters_are_problems_never_a_500(
-    api: httpx.AsyncClient, params: dict[str, Any], parameter: str
+    api: httpx.AsyncClient,
+    clock: FixedClock,
+    engine: AsyncEngine,
+    params: dict[str, Any],
+    parameter: str,
 ) -> None:
+    await register_rated(api, clock, engine)
     ok(await api.post("/ratings", json=rating(1), headers=AGENCY), 201)
     for path in ("/events", "/events/stream"):
         if path.endswith("stream") and parameter == "limit":
@@ -228,7 +251,10 @@ async def test_bad_parameters_are_problems_never_a_500(
 
 
 @pytest.mark.parametrize("value", ["seven", "-1", "1.5", str(2**63), "123456"])
-async def test_a_bad_last_event_id_is_a_problem(api: httpx.AsyncClient, value: str) -> None:
+async def test_a_bad_last_event_id_is_a_problem(
+    api: httpx.AsyncClient, clock: FixedClock, engine: AsyncEngine, value: str
+) -> None:
+    await register_rated(api, clock, engine)
     ok(await api.post("/ratings", json=rating(1), headers=AGENCY), 201)
     response = await api.get("/events/stream", headers=AGENCY | {"Last-Event-ID": value})
     body = problem(response, 422, "validation-failed")

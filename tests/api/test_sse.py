@@ -17,12 +17,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
+from app.services.clock import FixedClock
 from app.serving import Server
 from app.settings import Settings
-from tests.api.support import AGENCY, bureau_body, ok
-from tests.api.test_feed import rating
+from tests.api.support import AGENCY, OTHER_BUREAU_ID, bureau_body, ok
+from tests.api.test_feed import rating, register_rated
+from tests.integration.scenarios import enterprise_number
 
 HEARTBEAT = 0.3
+# bureau-kiwa is appointed with the rated provider: this is the bureau appointed during a test
+ANOTHER_BUREAU = bureau_body(OTHER_BUREAU_ID, str(enterprise_number(901)))
 
 
 @dataclass
@@ -51,10 +55,15 @@ async def blocks(response: httpx.Response) -> AsyncIterator[Block]:
 
 
 @asynccontextmanager
-async def serving(engine: AsyncEngine) -> AsyncIterator[tuple[Server, httpx.AsyncClient]]:
+async def serving(
+    engine: AsyncEngine, clock: FixedClock
+) -> AsyncIterator[tuple[Server, httpx.AsyncClient]]:
     settings = Settings(environment="test", sse_heartbeat_seconds=HEARTBEAT, sse_poll_seconds=0.05)
     server = Server(
-        create_app(settings, engine=engine), host="127.0.0.1", port=0, log_level="warning"
+        create_app(settings, engine=engine, clock=clock),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
     )
     task = asyncio.create_task(server.serve())
     try:
@@ -69,10 +78,12 @@ async def serving(engine: AsyncEngine) -> AsyncIterator[tuple[Server, httpx.Asyn
         await asyncio.wait_for(task, timeout=10)
 
 
-async def committed(engine: AsyncEngine) -> list[int]:
+async def committed(engine: AsyncEngine, after: int = 0) -> list[int]:
     async with engine.connect() as conn:
-        query = text("SELECT position FROM events ORDER BY transaction_id, position")
-        return list((await conn.execute(query)).scalars())
+        query = text(
+            "SELECT position FROM events WHERE position > :after ORDER BY transaction_id, position"
+        )
+        return list((await conn.execute(query, {"after": after})).scalars())
 
 
 async def record_ratings(client: httpx.AsyncClient, numbers: range) -> None:
@@ -80,13 +91,19 @@ async def record_ratings(client: httpx.AsyncClient, numbers: range) -> None:
         ok(await client.post("/ratings", json=rating(n), headers=AGENCY), 201)
 
 
-async def test_resume_after_a_disconnect_heartbeats_and_a_clean_stop(engine: AsyncEngine) -> None:
-    async with asyncio.timeout(60), serving(engine) as (server, client):
+async def test_resume_after_a_disconnect_heartbeats_and_a_clean_stop(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    async with asyncio.timeout(60), serving(engine, clock) as (server, client):
+        registered = await register_rated(client, clock, engine)
         await record_ratings(client, range(5))
         received: list[int] = []
 
         # Read three events, then hang up mid-stream.
-        async with client.stream("GET", "/events/stream", headers=AGENCY) as response:
+        params = {"after": registered}
+        async with client.stream(
+            "GET", "/events/stream", params=params, headers=AGENCY
+        ) as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             async for block in blocks(response):
@@ -99,8 +116,8 @@ async def test_resume_after_a_disconnect_heartbeats_and_a_clean_stop(engine: Asy
 
         # What happens while the client is away.
         await record_ratings(client, range(5, 9))
-        ok(await client.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
-        everything = await committed(engine)
+        ok(await client.post("/bureaus", json=ANOTHER_BUREAU, headers=AGENCY), 201)
+        everything = await committed(engine, after=registered)
         missed = everything[everything.index(last_seen) + 1 :]
         assert len(missed) == 2 + 4 + 1
 
@@ -130,12 +147,13 @@ async def test_resume_after_a_disconnect_heartbeats_and_a_clean_stop(engine: Asy
 
 
 async def test_a_filtered_stream_moves_its_resume_point_past_what_it_leaves_out(
-    engine: AsyncEngine,
+    engine: AsyncEngine, clock: FixedClock
 ) -> None:
-    async with asyncio.timeout(60), serving(engine) as (_, client):
+    async with asyncio.timeout(60), serving(engine, clock) as (_, client):
+        registered = await register_rated(client, clock, engine)
         await record_ratings(client, range(2))
-        ok(await client.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
-        everything = await committed(engine)
+        ok(await client.post("/bureaus", json=ANOTHER_BUREAU, headers=AGENCY), 201)
+        everything = await committed(engine, after=registered)
         params: dict[str, str | int] = {"type": "RatingRecorded", "after": everything[0]}
         ids: list[str] = []
         events: list[dict[str, Any]] = []

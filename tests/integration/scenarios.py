@@ -403,7 +403,7 @@ class Story:
         self.pending: Status = Status.NONE  # the status when not registered
         self.applications = 0
         self.audits = 0
-        self.decisions: list[date] = []
+        self.grants: list[date] = []  # the decision dates of its granted applications
         self.starter = False  # the current application is on the starter track
         self.declaration: str | None = None  # an application whose declaration comes late
 
@@ -595,10 +595,10 @@ class Story:
         return decision_date
 
     def record_decision(self, report: Report, decision_date: date, *, granted: bool) -> None:
-        self.decisions.append(decision_date)
         if not granted:
             self.pending, self.registration = Status.REFUSED, None
             return
+        self.grants.append(decision_date)
         self.ended = None
         if report.result is AuditResult.CONDITIONALLY_PASSED:
             self.registration = Registration(
@@ -1048,11 +1048,12 @@ class Planner:
             self.rate(story)
 
     def rate(self, story: Story) -> None:
-        """Some clients rate the provider some time after its registration."""
-        if not story.decisions or self.rng.random() < 0.6:
+        """Some clients rate the provider some time after its registration: only a provider
+        registered on the rating's date or before is rated, so after its first grant."""
+        if not story.grants or self.rng.random() < 0.6:
             return
         for _ in range(self.rng.randint(1, 3)):
-            day = story.decisions[0] + timedelta(days=self.rng.randint(30, 900))
+            day = story.grants[0] + timedelta(days=self.rng.randint(30, 900))
             if day > END:
                 continue
             self.ratings += 1

@@ -160,6 +160,7 @@ def test_ending_an_appointment() -> None:
 
 PROVIDER = EnterpriseNumber.parse("0403170701")
 CLIENT = EnterpriseNumber.parse("0417497106")
+REGISTERED_ON = date(2025, 3, 14)  # the provider's first registration, before every rating
 
 
 def rate(score: int, rated_on: date | None = None) -> RecordRating:
@@ -178,32 +179,54 @@ def recorded(score: int, rated_on: date = TODAY) -> RatingRecorded:
 
 @pytest.mark.parametrize("score", [1, 2, 3, 4, 5])
 def test_a_rating_of_one_to_five_is_recorded(score: int) -> None:
-    assert decide_rating(rate(score), RatingState(), on(TODAY)) == [recorded(score)]
+    assert decide_rating(rate(score), RatingState(), on(TODAY), REGISTERED_ON) == [recorded(score)]
 
 
 @pytest.mark.parametrize("score", [0, 6, -1])
 def test_a_rating_outside_one_to_five_is_refused(score: int) -> None:
     with pytest.raises(errors.InvalidCommand, match="1 to 5"):
-        decide_rating(rate(score), RatingState(), on(TODAY))
+        decide_rating(rate(score), RatingState(), on(TODAY), REGISTERED_ON)
 
 
 def test_the_same_rating_reference_is_counted_once() -> None:
     state = evolve_rating(RatingState(), recorded(4))
     with pytest.raises(errors.RatingAlreadyRecorded) as caught:
-        decide_rating(rate(5), state, on(TODAY))
+        decide_rating(rate(5), state, on(TODAY), REGISTERED_ON)
     assert caught.value.code == "rating-already-recorded"
 
 
 def test_a_rating_keeps_its_own_date_but_not_a_future_one() -> None:
     earlier = date(2026, 5, 20)
-    assert decide_rating(rate(3, earlier), RatingState(), on(TODAY)) == [recorded(3, earlier)]
+    assert decide_rating(rate(3, earlier), RatingState(), on(TODAY), REGISTERED_ON) == [
+        recorded(3, earlier)
+    ]
     with pytest.raises(errors.InvalidCommand, match="future"):
-        decide_rating(rate(3, date(2026, 6, 2)), RatingState(), on(TODAY))
+        decide_rating(rate(3, date(2026, 6, 2)), RatingState(), on(TODAY), REGISTERED_ON)
 
 
 def test_a_provider_cannot_rate_itself() -> None:
     itself = RecordRating("rating-1", PROVIDER, EnterpriseNumber.parse("BE 0403.170.701"), 5)
     with pytest.raises(errors.RatingOfItself) as caught:
-        decide_rating(itself, RatingState(), on(TODAY))
+        decide_rating(itself, RatingState(), on(TODAY), REGISTERED_ON)
     assert caught.value.code == "rating-of-itself"
     assert caught.value.kind is errors.InvalidCommand.kind  # 422: the command itself is wrong
+
+
+def test_an_enterprise_that_was_never_registered_cannot_be_rated() -> None:
+    with pytest.raises(errors.RatedEnterpriseNotRegistered) as caught:
+        decide_rating(rate(4), RatingState(), on(TODAY), None)
+    assert caught.value.code == "rated-enterprise-not-registered"
+    assert caught.value.kind is errors.InvalidCommand.kind  # 422: names no provider to rate
+
+
+def test_a_rating_dated_before_the_first_registration_is_refused() -> None:
+    with pytest.raises(errors.RatedEnterpriseNotRegistered, match="first registered on"):
+        decide_rating(rate(4, date(2025, 3, 13)), RatingState(), on(TODAY), REGISTERED_ON)
+
+
+def test_a_rating_from_the_day_of_the_first_registration_on_is_recorded() -> None:
+    """Whether the registration is still in force does not matter: ratings follow the service
+    and its payment, and may come after the registration ended."""
+    for rated_on in (REGISTERED_ON, TODAY):
+        then = decide_rating(rate(4, rated_on), RatingState(), on(TODAY), REGISTERED_ON)
+        assert then == [recorded(4, rated_on)]
