@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -418,9 +419,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 PRINT_ONLY = frozenset({"token"})
 
 
-@cli.callback()
-def _before_any_command(ctx: typer.Context) -> None:
-    if ctx.invoked_subcommand in PRINT_ONLY:
+def _configure_logging(argv: list[str]) -> None:
+    """The process's log renderer, for commands that log (not for help or print-only ones).
+
+    Done here, by the entry point, rather than in a Typer callback: a command invoked in
+    process (the tests' CliRunner) must leave the logging of its host alone."""
+    command = argv[1] if len(argv) > 1 else None
+    if command is None or command.startswith("-") or command in PRINT_ONLY:
         return
     from app.logs import configure_logging
 
@@ -429,6 +434,7 @@ def _before_any_command(ctx: typer.Context) -> None:
 
 
 def main() -> None:
+    _configure_logging(sys.argv)
     # SIGTERM (docker stop, systemd, Kubernetes) ends a command as Ctrl-C does, by an exception,
     # so that every `finally` runs, the embedded database's stop among them. Its default action
     # would end the process on the spot, leaving the database running.
