@@ -282,7 +282,8 @@ _LIVE_SCHEMA = text(
 _TABLE = text(
     """
     SELECT c.relpersistence, c.reloptions, c.relacl IS NOT NULL AS has_acl,
-           pg_get_userbyid(c.relowner) AS owner, c.relreplident
+           pg_get_userbyid(c.relowner) AS owner, c.relreplident,
+           quote_literal(obj_description(c.oid, 'pg_class')) AS comment
     FROM pg_class c WHERE c.oid = CAST(:t AS regclass)
     """
 )
@@ -357,6 +358,8 @@ async def create_tables(conn: AsyncConnection, live: str, schema: str) -> None:
                 f" INCLUDING COMPRESSION INCLUDING COMMENTS){options}"
             )
         )
+        if info.comment is not None:  # LIKE copies the columns' comments, not the table's
+            await conn.execute(text(f"COMMENT ON TABLE {schema}.{table} IS {info.comment}"))
         # LIKE copies no triggers; those that fill derived columns must run on the copy too.
         enable = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
         for name, definition, enabled in await conn.execute(_TRIGGERS, {"t": source}):
