@@ -51,15 +51,9 @@ PAGE = 5000  # events a fetch
 _READ = """
     SELECT position, stream_id, stream_type, version, event_type, schema_version,
            data::text AS data, recorded_at
-    FROM events
-    WHERE {conditions}
-    ORDER BY transaction_id, position
+    FROM events ORDER BY transaction_id, position
 """
-# Below the horizon of the reading transaction's snapshot: nothing can commit before these later.
-_HORIZON = "transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
-_AFTER = (
-    "(transaction_id, position) > (SELECT transaction_id, position FROM events WHERE position = $1)"
-)
+_SNAPSHOT = "SELECT pg_current_snapshot()::text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +138,7 @@ class Fold:
     highest: int | None = None
     tables: dict[str, MemoryTable] = field(default_factory=dict)
     events: int = 0
-    position: int = 0  # of the last event folded, in the global order; 0: none yet
+    snapshot: str = ""  # pg_snapshot of the events folded: every event it sees, no other
 
     def unit(self, item: Projected) -> tuple[str, UnitState]:
         """Fold a unit's event: (unit key, state after it), numbered as live would number it."""
@@ -157,7 +151,7 @@ class Fold:
 
     def add(self, row: asyncpg.Record) -> None:
         """Fold one stored event into the rows in memory."""
-        position, stream_id, stream_type, version, event_type, schema_version, data, at = row
+        _, stream_id, stream_type, version, event_type, schema_version, data, at = row
         event = self.registry.deserialize_json(event_type, schema_version, data)
         item = Projected(stream_id, version, event, at)
         unit = self.unit(item) if stream_type == UNIT_STREAM else None
@@ -168,7 +162,6 @@ class Fold:
                 table = self.tables[change.table] = MemoryTable(key)
             table.apply(change)
         self.events += 1
-        self.position = position
 
     def registration_rows(self) -> Iterator[dict[str, Any]]:
         for key, state in self.units.items():
@@ -210,20 +203,12 @@ def _no_garbage_collection() -> Iterator[None]:
 
 
 async def fold_events(
-    pg: asyncpg.Connection,
-    fold: Fold,
-    *,
-    horizon: bool,
-    progress: Callable[[int], None] | None = None,
+    pg: asyncpg.Connection, fold: Fold, progress: Callable[[int], None] | None = None
 ) -> None:
-    """Fold every event after ``fold.position`` in the global order, in the transaction ``pg``
-    is in: those below its snapshot's horizon, or (``horizon=False``) all it sees."""
-    conditions = [_HORIZON] if horizon else ["true"]
-    args: list[Any] = []
-    if fold.position:
-        conditions.append(_AFTER)
-        args.append(fold.position)
-    cursor = await pg.cursor(_READ.format(conditions=" AND ".join(conditions)), *args)
+    """Fold every event the REPEATABLE READ transaction ``pg`` is in sees, in the global order
+    (transaction id, position), and note its snapshot in ``fold.snapshot``."""
+    fold.snapshot = await pg.fetchval(_SNAPSHOT)  # the transaction's, from its first statement
+    cursor = await pg.cursor(_READ)
     with _no_garbage_collection():
         fetching = asyncio.ensure_future(cursor.fetch(PAGE))
         while page := await fetching:

@@ -74,7 +74,7 @@ async def check_projections(
             pg = (await conn.get_raw_connection()).driver_connection
             assert pg is not None
             fold = Fold(REGISTRY, projector.number_base)
-            await fold_events(pg, fold, horizon=False, progress=progress)
+            await fold_events(pg, fold, progress)
             await write_tables(pg, scratch, fold)
             report.events = fold.events
             for table in PROJECTION_TABLES:

@@ -1,13 +1,17 @@
 """Rebuild every projection from the events, beside the live tables, while commands go on.
 
 1. **Build.** Empty copies of the live tables are made in the schema ``kmop_rebuild``
-   (``app.events.bulk``). In one read-only REPEATABLE READ transaction every event below the
-   horizon is read in the global order (transaction id, position) and folded in memory; each
+   (``app.events.bulk``). In one read-only REPEATABLE READ transaction every event its snapshot
+   sees is read in the global order (transaction id, position) and folded in memory; each
    table is then written by COPY, indexed afterwards, and ANALYZEd (so that no plan is made on
    an empty table's statistics). Commands go on meanwhile, projecting into the live tables.
-2. **Catch up.** The events committed since (below the new horizon, after the last one
-   folded) are projected into the copies by the live path (``Projector``, with the copies first
-   on the search path), in short transactions, until few are left.
+2. **Catch up.** The events the last snapshot did not see and a new one does (committed
+   since) are projected into the copies by the live path (``Projector``, with the copies first
+   on the search path), in short transactions, until few are left. Each event is thus read
+   exactly once, whatever order transactions commit in and however old the oldest transaction
+   running on the server (a horizon would wait for it). Across rounds the global order holds
+   where it matters: within a stream, and among decisions, which number units under the
+   numbering lock and so commit in the order of their transaction ids.
 3. **Swap**, in one short transaction: take the numbering lock and an ACCESS EXCLUSIVE lock on
    the live tables (so no command is projecting, nor numbering), project the last committed
    events, and move the live tables out (schema ``kmop_replaced``, dropped after the commit)
@@ -43,14 +47,12 @@ from app.events.bulk import (
 from app.events.catalog import REGISTRY, UNIT_STREAM
 from app.events.projections import NUMBERING_LOCK, PROJECTION_TABLES, Projected, Projector
 from app.events.registry import EventRegistry
-from app.events.store import EventStore
 
 SCHEMA = "kmop_rebuild"  # where the new tables are built
 REPLACED = "kmop_replaced"  # where the old ones go at the swap, to be dropped
 REBUILD_LOCK = 7_316_002  # pg_advisory_lock key: one rebuild at a time
 CAUGHT_UP = 500  # events left to project under the swap's locks, at most (if commands allow)
 CATCH_UP_ROUNDS = 10
-PAGE = 2000
 SWAP_WAIT = 0.05  # s: the swap's first lock_timeout; doubled after each try, up to SWAP_WAIT_MAX
 SWAP_WAIT_MAX = 1.0
 SWAP_TRIES = 50
@@ -95,10 +97,7 @@ async def rebuild_projections(
             if phase is not None:
                 await phase("built")
             for _ in range(CATCH_UP_ROUNDS):
-                async with conn.begin():
-                    await conn.execute(text(f"SET LOCAL search_path = {SCHEMA}, {live}"))
-                    caught_up = await _catch_up(conn, projector, fold, True, progress)
-                if caught_up <= CAUGHT_UP:
+                if await _catch_up_round(conn, live, projector, fold, progress) <= CAUGHT_UP:
                     break
             tries = await _swap(conn, live, projector, fold, progress)
             if phase is not None:
@@ -118,7 +117,7 @@ async def _build(
         pg = (await conn.get_raw_connection()).driver_connection
         assert pg is not None
         async with pg.transaction(isolation="repeatable_read", readonly=True):
-            await fold_events(pg, fold, horizon=True, progress=progress)
+            await fold_events(pg, fold, progress)
         async with conn.begin():
             await write_tables(pg, SCHEMA, fold)
             await create_indexes(conn, live, SCHEMA)
@@ -126,27 +125,52 @@ async def _build(
                 await conn.execute(text(f"ANALYZE {SCHEMA}.{table}"))
 
 
+_SINCE = text(
+    """
+    SELECT stream_id, stream_type, version, event_type, schema_version, data::text AS data,
+           recorded_at
+    FROM events
+    WHERE transaction_id >= pg_snapshot_xmin(CAST(CAST(:seen AS text) AS pg_snapshot))
+      AND NOT pg_visible_in_snapshot(transaction_id, CAST(CAST(:seen AS text) AS pg_snapshot))
+    ORDER BY transaction_id, position
+    """
+)
+
+
 async def _catch_up(
     conn: AsyncConnection,
     projector: Projector,
     fold: Fold,
-    horizon: bool,
     progress: Callable[[int], None] | None,
 ) -> int:
-    """Project the events after the last one folded into the new tables (first on the search
-    path), by the live path; the number of events."""
-    store = EventStore(conn, fold.registry)
-    count = 0
-    while page := await store.read_all(after=fold.position, limit=PAGE, horizon=horizon):
-        for item in page:
-            projected = Projected(item.stream_id, item.version, item.event, item.recorded_at)
-            unit = fold.unit(projected) if item.stream_type == UNIT_STREAM else None
-            await projector.apply(conn, projected, unit)
-            fold.position = item.position
-        fold.events += len(page)
-        count += len(page)
-        if progress is not None:
-            progress(len(page))
+    """Project the events ``fold.snapshot`` did not see and the statement's snapshot sees into
+    the new tables (first on the search path), by the live path; the number of events."""
+    rows = (await conn.execute(_SINCE, {"seen": fold.snapshot})).all()
+    for row in rows:
+        event = fold.registry.deserialize_json(row.event_type, row.schema_version, row.data)
+        projected = Projected(row.stream_id, row.version, event, row.recorded_at)
+        unit = fold.unit(projected) if row.stream_type == UNIT_STREAM else None
+        await projector.apply(conn, projected, unit)
+    fold.events += len(rows)
+    if progress is not None and rows:
+        progress(len(rows))
+    return len(rows)
+
+
+async def _catch_up_round(
+    conn: AsyncConnection,
+    live: str,
+    projector: Projector,
+    fold: Fold,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Catch up to a new snapshot in one REPEATABLE READ transaction; the events."""
+    async with conn.begin():
+        await conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        snapshot = str(await conn.scalar(text("SELECT pg_current_snapshot()::text")))
+        await conn.execute(text(f"SET LOCAL search_path = {SCHEMA}, {live}"))
+        count = await _catch_up(conn, projector, fold, progress)
+    fold.snapshot = snapshot
     return count
 
 
@@ -166,8 +190,10 @@ async def _swap(
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NUMBERING_LOCK})
                 tables = ", ".join(f"{live}.{table}" for table in PROJECTION_TABLES)
                 await conn.execute(text(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE"))
+                # READ COMMITTED: this statement sees every event committed, so also those of
+                # the transactions the locks waited for
                 await conn.execute(text(f"SET LOCAL search_path = {SCHEMA}, {live}"))
-                await _catch_up(conn, projector, fold, False, progress)
+                await _catch_up(conn, projector, fold, progress)
                 await conn.execute(text(f"CREATE SCHEMA {REPLACED}"))
                 for table in PROJECTION_TABLES:
                     await conn.execute(text(f"ALTER TABLE {live}.{table} SET SCHEMA {REPLACED}"))
@@ -178,9 +204,7 @@ async def _swap(
                 raise
         # A command or a reader held a table: it goes first. Catch up, then try again.
         await asyncio.sleep(wait)
-        async with conn.begin():
-            await conn.execute(text(f"SET LOCAL search_path = {SCHEMA}, {live}"))
-            await _catch_up(conn, projector, fold, True, progress)
+        await _catch_up_round(conn, live, projector, fold, progress)
         wait = min(wait * 2, SWAP_WAIT_MAX)
     raise AssertionError("unreachable")
 
