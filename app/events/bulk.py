@@ -158,7 +158,7 @@ class Fold:
         for change in changes(item, unit):
             table = self.tables.get(change.table)
             if table is None:
-                key = change.key if isinstance(change, Upsert) else _PRIMARY_KEYS[change.table]
+                key = change.key if isinstance(change, Upsert) else PRIMARY_KEYS[change.table]
                 table = self.tables[change.table] = MemoryTable(key)
             table.apply(change)
         self.events += 1
@@ -179,7 +179,7 @@ class Fold:
 _NO_STATE = UnitState()
 # The primary keys of the tables whose first change may be an Insert or an Update (an Upsert
 # names its key); the schema test checks them against the database.
-_PRIMARY_KEYS = {
+PRIMARY_KEYS = {
     "registrations": "unit_key",
     "applications": "application_id",
     "audits": "audit_id",

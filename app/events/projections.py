@@ -15,6 +15,11 @@
   locations) once it keeps one (``ProviderProfileUpdated``). An application in progress, or one
   refused, changes nothing public. A database trigger fills the search columns from name and
   description.
+
+Each table's rows have one definition, used live and by a rebuild: ``registration_row`` (a
+unit's row from its folded state), ``next_serial`` (its number) and ``changes`` (what an event
+changes in the other tables). ``Projector`` writes them statement by statement in the command's
+transaction; ``app.events.bulk`` folds them in memory and writes each table at once.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.decider import RecordDecision
 from app.domain.identifiers import EnterpriseNumber, RegistrationUnit, ServiceType
+from app.events.bulk import PRIMARY_KEYS
 from app.events.projection_check import check_projections
 from app.events.projections import PROJECTION_TABLES
 from app.events.rebuild import REPLACED, SCHEMA, rebuild_projections
@@ -190,4 +191,15 @@ async def test_the_schema_after_a_rebuild_is_the_schema_the_migrations_made(
         k: (migrated[k], rebuilt[k]) for k in migrated if rebuilt[k] != migrated[k]
     }
     assert migrated["public_providers triggers"], "the search columns' trigger is there"
+    async with engine.connect() as conn:  # the keys the fold in memory files rows by
+        for table, key in PRIMARY_KEYS.items():
+            found = await conn.scalar(
+                text(
+                    "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid ="
+                    " i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indisprimary"
+                    " AND i.indrelid = CAST(:t AS regclass)"
+                ),
+                {"t": table},
+            )
+            assert found == key, table
     assert len(migrated["registrations indexes"]) >= 6
