@@ -260,7 +260,8 @@ def deadlines_due(
 
 @projections_cli.command("rebuild")
 def projections_rebuild() -> None:
-    """Rebuild every projection from the events (readers keep the old rows until it commits)."""
+    """Rebuild every projection from the events beside the live tables, then swap them in
+    (commands and readers go on meanwhile)."""
     from sqlalchemy import text
 
     from app.events.rebuild import rebuild_projections

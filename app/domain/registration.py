@@ -6,7 +6,7 @@ replaying a stream always gives the same state (the rules live in ``decider.py``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -39,6 +39,7 @@ from app.domain.norm import (
     ProfessionalBody,
     Requirement,
 )
+from app.domain.values import replace
 
 NO_EXEMPTIONS = Exemptions()
 FOLLOW_UP_AUDITS = frozenset({AuditType.STARTER_FOLLOW_UP, AuditType.CONDITIONAL_FOLLOW_UP})

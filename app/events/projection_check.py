@@ -2,15 +2,16 @@
 
 In one REPEATABLE READ transaction, so that the live tables and the events are read from one
 snapshot (an event and its projection commit together): make a scratch schema with an empty
-copy of every projection table (columns, defaults, generated columns, indexes, triggers),
-replay every event into it with ``search_path = scratch, public``, and compare each table
-with its live twin by ``EXCEPT ALL`` both ways. The transaction is rolled back, which drops the
-scratch schema. It takes no lock on the live tables: commands and readers go on meanwhile.
+copy of every projection table (columns, defaults, generated columns, triggers), fold every
+event in memory and COPY the rows into it (``app.events.bulk``, what a rebuild writes), and
+compare each table with its live twin by ``EXCEPT ALL`` both ways: the live tables were
+written event by event, the copies in bulk, from the same definitions. The transaction is
+rolled back, which drops the scratch schema. It takes no lock on the live tables: commands and
+readers go on meanwhile.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.events.bulk import Fold, create_tables, fold_events, live_schema, write_tables
+from app.events.catalog import REGISTRY
 from app.events.projections import PROJECTION_TABLES, Projector
-from app.events.rebuild import replay
 
 SHOWN = 5  # differing rows named per table
 
@@ -31,10 +33,6 @@ _PRIMARY_KEY = text(
     WHERE i.indrelid = CAST(:table AS regclass) AND i.indisprimary
     ORDER BY array_position(i.indkey::int2[], a.attnum)
     """
-)
-_TRIGGERS = text(
-    "SELECT pg_get_triggerdef(oid) FROM pg_trigger"
-    " WHERE tgrelid = CAST(:table AS regclass) AND NOT tgisinternal"
 )
 
 
@@ -71,38 +69,33 @@ async def check_projections(
         transaction = await conn.begin()
         try:
             await conn.execute(text(f"CREATE SCHEMA {scratch}"))
+            live = await live_schema(conn)
+            await create_tables(conn, live, scratch)
+            pg = (await conn.get_raw_connection()).driver_connection
+            assert pg is not None
+            fold = Fold(REGISTRY, projector.number_base)
+            await fold_events(pg, fold, progress)
+            await write_tables(pg, scratch, fold)
+            report.events = fold.events
             for table in PROJECTION_TABLES:
-                await _copy_table(conn, table, scratch)
-            await conn.execute(text(f"SET LOCAL search_path = {scratch}, public"))
-            report.events, _ = await replay(conn, projector, progress=progress)
-            await conn.execute(text("SET LOCAL search_path = public"))
-            for table in PROJECTION_TABLES:
-                await _compare(conn, table, scratch, report)
+                await _compare(conn, table, live, scratch, report)
         finally:
             await transaction.rollback()  # drops the scratch schema too
     return report
 
 
-async def _copy_table(conn: AsyncConnection, table: str, scratch: str) -> None:
-    await conn.execute(text(f"CREATE TABLE {scratch}.{table} (LIKE public.{table} INCLUDING ALL)"))
-    # LIKE copies no triggers; those that fill derived columns must run on the copy too.
-    for (definition,) in await conn.execute(_TRIGGERS, {"table": f"public.{table}"}):
-        on_table = re.compile(rf" ON (public\.)?{table} ")
-        await conn.execute(text(on_table.sub(f" ON {scratch}.{table} ", definition, count=1)))
-
-
 async def _compare(
-    conn: AsyncConnection, table: str, scratch: str, report: ProjectionCheck
+    conn: AsyncConnection, table: str, live: str, scratch: str, report: ProjectionCheck
 ) -> None:
-    key = list((await conn.scalars(_PRIMARY_KEY, {"table": f"public.{table}"})).all())
-    report.rows[table] = int(await conn.scalar(text(f"SELECT count(*) FROM public.{table}")) or 0)
-    live = await _rows(
-        conn, f"SELECT * FROM public.{table} EXCEPT ALL SELECT * FROM {scratch}.{table}"
+    key = list((await conn.scalars(_PRIMARY_KEY, {"table": f"{live}.{table}"})).all())
+    report.rows[table] = int(await conn.scalar(text(f"SELECT count(*) FROM {live}.{table}")) or 0)
+    live_rows = await _rows(
+        conn, f"SELECT * FROM {live}.{table} EXCEPT ALL SELECT * FROM {scratch}.{table}"
     )
     rebuilt = await _rows(
-        conn, f"SELECT * FROM {scratch}.{table} EXCEPT ALL SELECT * FROM public.{table}"
+        conn, f"SELECT * FROM {scratch}.{table} EXCEPT ALL SELECT * FROM {live}.{table}"
     )
-    by_key_live = {tuple(row[c] for c in key): row for row in live}
+    by_key_live = {tuple(row[c] for c in key): row for row in live_rows}
     by_key_rebuilt = {tuple(row[c] for c in key): row for row in rebuilt}
     keys = sorted(by_key_live.keys() | by_key_rebuilt.keys(), key=repr)
     report.differing[table] = len(keys)

@@ -15,16 +15,23 @@
   locations) once it keeps one (``ProviderProfileUpdated``). An application in progress, or one
   refused, changes nothing public. A database trigger fills the search columns from name and
   description.
+
+Each table's rows have one definition, used live and by a rebuild: ``registration_row`` (a
+unit's row from its folded state), ``next_serial`` (its number) and ``changes`` (what an event
+changes in the other tables). ``Projector`` writes them statement by statement in the command's
+transaction; ``app.events.bulk`` folds them in memory and writes each table at once.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.event import DomainEvent
@@ -48,7 +55,7 @@ from app.domain.events import (
 )
 from app.domain.identifiers import RegistrationNumber
 from app.domain.regions import province_of, region_key
-from app.domain.registration import UnitState
+from app.domain.registration import FOLLOW_UP_AUDITS, AuditStatus, UnitState
 
 NUMBERING_LOCK = 7_316_001  # pg_advisory_xact_lock key: transactions that may number units
 PROJECTION_TABLES = (
@@ -98,42 +105,21 @@ _UPSERT_REGISTRATION = text(
     """
 )
 
-_NEXT_SERIAL = text("SELECT coalesce(max(registration_serial) + 1, :base) FROM registrations")
+_HIGHEST_SERIAL = text("SELECT max(registration_serial) FROM registrations")
 _SET_NUMBER = text(
     "UPDATE registrations SET registration_serial = :serial, registration_number = :number"
     " WHERE unit_key = :unit_key"
 )
 
 
-_PUBLIC_NAME = text(
-    """
-    INSERT INTO public_providers AS p (enterprise_number, name, application_themes, updated_at)
-    VALUES (:kbo, :name, :themes, :at)
-    ON CONFLICT (enterprise_number) DO UPDATE SET
-        name = EXCLUDED.name,
-        application_themes = ARRAY(
-            SELECT DISTINCT t FROM unnest(p.application_themes || EXCLUDED.application_themes) t
-            ORDER BY t),
-        updated_at = EXCLUDED.updated_at
-    """
-)
-
-_PUBLIC_PROFILE = text(
-    """
-    INSERT INTO public_providers AS p (enterprise_number, description, website, profile_themes,
-        locations, regions, profile_version, updated_at)
-    VALUES (:kbo, :description, :website, :themes, CAST(:locations AS jsonb), :regions,
-        :version, :at)
-    ON CONFLICT (enterprise_number) DO UPDATE SET
-        description = EXCLUDED.description, website = EXCLUDED.website,
-        profile_themes = EXCLUDED.profile_themes, locations = EXCLUDED.locations,
-        regions = EXCLUDED.regions, profile_version = EXCLUDED.profile_version,
-        updated_at = EXCLUDED.updated_at
-    """
-)
+def next_serial(highest: int | None, base: int) -> int:
+    """The serial of the next unit registered for the first time: one counter for both service
+    types, from ``base`` (``KMOP_REGISTRATION_NUMBER_BASE``)."""
+    return base if highest is None else highest + 1
 
 
 def profile_row(event: ProviderProfileUpdated, version: int, at: datetime) -> dict[str, Any]:
+    """The ``public_providers`` columns a profile sets (the whole profile, not a patch)."""
     locations = [
         {**location.model_dump(), "province": province_of(location.postal_code).value}
         for location in event.locations
@@ -144,14 +130,14 @@ def profile_row(event: ProviderProfileUpdated, version: int, at: datetime) -> di
         | {location["postal_code"] for location in locations}
     )
     return {
-        "kbo": event.enterprise_number,
+        "enterprise_number": event.enterprise_number,
         "description": event.description or None,
         "website": event.website,
-        "themes": list(event.themes),
+        "profile_themes": list(event.themes),
         "locations": json.dumps(locations, ensure_ascii=False),
         "regions": regions,
-        "version": version,
-        "at": at,
+        "profile_version": version,
+        "updated_at": at,
     }
 
 
@@ -188,6 +174,239 @@ def registration_row(
     }
 
 
+# --- what an event changes in the tables other than ``registrations`` -----------------------
+#
+# ``changes`` is the one definition of those rows: a pure function from an event (and, for a
+# unit's events, the unit's state after it) to the changes it makes. Live, ``Projector`` turns
+# each change into one SQL statement in the command's transaction; a rebuild
+# (``app.events.bulk``) applies the same changes to rows in memory and writes each table in bulk.
+
+
+class Merge(StrEnum):
+    """How an upsert combines a column with the row already there."""
+
+    ADD = "add"  # the sum of both
+    UNION = "union"  # the distinct elements of both arrays, in the database's order
+
+
+@dataclass(frozen=True, slots=True)
+class Insert:
+    table: str
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Set ``values`` on the rows whose ``column`` is ``value`` and, for each (column, allowed)
+    of ``only``, whose column holds one of the allowed values. No such row: nothing happens."""
+
+    table: str
+    column: str
+    value: Any
+    values: dict[str, Any]
+    only: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    """Insert ``row``; if a row with its ``key`` exists, set its other columns to ``row``'s,
+    except those in ``merge``, which combine with the existing values."""
+
+    table: str
+    key: str
+    row: dict[str, Any]
+    merge: tuple[tuple[str, Merge], ...] = ()
+
+
+Change = Insert | Update | Upsert
+
+_OPEN_FOLLOW_UP = (
+    ("status", (AuditStatus.ASSIGNED.value, AuditStatus.PLANNED.value)),
+    ("audit_type", tuple(sorted(audit_type.value for audit_type in FOLLOW_UP_AUDITS))),
+)
+
+
+def changes(item: Projected, unit: tuple[str, UnitState] | None) -> list[Change]:
+    """What ``item`` changes in ``applications``, ``audits``, ``bureaus``,
+    ``provider_ratings`` and ``public_providers``; ``unit`` is (unit key, state after the
+    event) for a unit's events."""
+    event = item.event
+    unit_key = unit[0] if unit else None
+    row: dict[str, Any]
+    match event:
+        case ApplicationSubmitted():
+            row = {
+                "application_id": event.application_id,
+                "unit_key": unit_key,
+                "enterprise_number": event.enterprise_number,
+                "track": event.track.value,
+                "status": "open",
+                "submitted_on": event.submitted_on,
+            }
+            return [Insert("applications", row)]
+        case SwornDeclarationReceived():
+            on = {"sworn_declaration_on": event.received_on}
+            return [Update("applications", "application_id", event.application_id, on)]
+        case RegistrationGranted():
+            decided = {"status": "granted", "decided_on": event.decision_date}
+            return [
+                _public_name(unit, item),
+                Update("applications", "application_id", event.application_id, decided),
+            ]
+        case ApplicationRefused() | ApplicationRefusedForNoReaction():
+            decided_on = (
+                event.refused_on
+                if isinstance(event, ApplicationRefusedForNoReaction)
+                else event.decision_date
+            )
+            decided = {"status": "refused", "decided_on": decided_on}
+            return [Update("applications", "application_id", event.application_id, decided)]
+        case AuditBureauChosen():
+            application = unit[1].application if unit else None
+            for_application = (
+                application is not None
+                and application.audit is not None
+                and application.audit.audit_id == event.audit_id
+            )
+            row = {
+                "audit_id": event.audit_id,
+                "unit_key": unit_key,
+                "application_id": application.application_id
+                if for_application and application
+                else None,
+                "bureau_id": event.bureau_id,
+                "audit_type": event.audit_type.value,
+                "status": "assigned",
+                "assigned_on": event.chosen_on,
+            }
+            return [Insert("audits", row)]
+        case AuditPlanned():
+            planned = {
+                "status": "planned",
+                "visit_date": event.visit_date,
+                "planned_hours": event.planned_hours,
+                "cost_estimate": event.cost_estimate,
+            }
+            return [Update("audits", "audit_id", event.audit_id, planned)]
+        case AuditReportSubmitted():
+            reported = {
+                "status": "reported",
+                "report_id": event.report_id,
+                "result": event.result.value,
+                "reported_on": event.submitted_on,
+                "visit_date": event.visit_date,
+            }
+            return [Update("audits", "audit_id", event.audit_id, reported)]
+        case RegistrationStopped() | RegistrationExpired() | FollowUpMissed():
+            # The registration ended: a follow-up audit still open for it is dropped.
+            cancelled = {"status": AuditStatus.CANCELLED.value}
+            return [Update("audits", "unit_key", unit_key, cancelled, _OPEN_FOLLOW_UP)]
+        case FailedAuditReactedTo():
+            reacted = {"status": AuditStatus.REACTED.value}
+            return [Update("audits", "audit_id", event.audit_id, reacted)]
+        case AuditBureauAppointed():
+            row = {
+                "bureau_id": event.bureau_id,
+                "name": event.name,
+                "enterprise_number": event.enterprise_number,
+                "appointed_from": event.appointed_from,
+                "appointed_until": event.appointed_until,
+                "contact": event.contact,
+            }
+            return [Upsert("bureaus", "bureau_id", row)]
+        case AuditBureauAppointmentEnded():
+            ended = {"appointed_until": event.last_day}
+            return [Update("bureaus", "bureau_id", event.bureau_id, ended)]
+        case ProviderProfileUpdated():
+            profile = profile_row(event, item.version, item.recorded_at)
+            return [Upsert("public_providers", "enterprise_number", profile)]
+        case RatingRecorded():
+            row = {
+                "enterprise_number": event.provider_enterprise_number,
+                "rating_count": 1,
+                "rating_sum": event.score,
+            }
+            merge = (("rating_count", Merge.ADD), ("rating_sum", Merge.ADD))
+            return [Upsert("provider_ratings", "enterprise_number", row, merge)]
+    return []
+
+
+def _public_name(unit: tuple[str, UnitState] | None, item: Projected) -> Upsert:
+    """The name and themes a decision granted are the public's from then on."""
+    assert unit is not None
+    registration_unit, registered = unit[1].unit, unit[1].registered
+    assert registration_unit is not None
+    assert registered is not None
+    row = {
+        "enterprise_number": str(registration_unit.enterprise_number),
+        "name": registered.provider_name,
+        "application_themes": list(registered.themes),
+        "updated_at": item.recorded_at,
+    }
+    return Upsert(
+        "public_providers", "enterprise_number", row, (("application_themes", Merge.UNION),)
+    )
+
+
+# --- live: each change as one statement in the command's transaction ------------------------
+
+
+@functools.cache
+def _insert_sql(table: str, columns: tuple[str, ...]) -> TextClause:
+    return text(
+        f"INSERT INTO {table} ({', '.join(columns)})"
+        f" VALUES ({', '.join(f':{column}' for column in columns)})"
+    )
+
+
+@functools.cache
+def _update_sql(
+    table: str, column: str, columns: tuple[str, ...], only: tuple[str, ...]
+) -> TextClause:
+    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    conditions = [f"{column} = :where_", *(f"{name} = ANY(:only_{name})" for name in only)]
+    return text(f"UPDATE {table} SET {assignments} WHERE {' AND '.join(conditions)}")
+
+
+_MERGED = {
+    Merge.ADD: "t.{c} + EXCLUDED.{c}",
+    Merge.UNION: "ARRAY(SELECT DISTINCT e FROM unnest(t.{c} || EXCLUDED.{c}) e ORDER BY e)",
+}
+
+
+@functools.cache
+def _upsert_sql(
+    table: str, key: str, columns: tuple[str, ...], merge: tuple[tuple[str, Merge], ...]
+) -> TextClause:
+    merged = dict(merge)
+    assignments = ", ".join(
+        f"{name} = "
+        + (_MERGED[merged[name]].format(c=name) if name in merged else f"EXCLUDED.{name}")
+        for name in columns
+        if name != key
+    )
+    return text(
+        f"INSERT INTO {table} AS t ({', '.join(columns)})"
+        f" VALUES ({', '.join(f':{column}' for column in columns)})"
+        f" ON CONFLICT ({key}) DO UPDATE SET {assignments}"
+    )
+
+
+def statement(change: Change) -> tuple[TextClause, dict[str, Any]]:
+    """The SQL statement that makes ``change``, and its parameters."""
+    match change:
+        case Insert(table, row):
+            return _insert_sql(table, tuple(row)), row
+        case Update(table, column, value, values, only):
+            sql = _update_sql(table, column, tuple(values), tuple(name for name, _ in only))
+            params = {**values, "where_": value}
+            params.update({f"only_{name}": list(allowed) for name, allowed in only})
+            return sql, params
+        case Upsert(table, key, row, merge):
+            return _upsert_sql(table, key, tuple(row), merge), row
+    raise AssertionError(change)
+
+
 class Projector:
     def __init__(self, number_base: int = 1) -> None:
         self.number_base = number_base
@@ -206,182 +425,15 @@ class Projector:
         row = registration_row(unit_key, state, item.version, item.recorded_at)
         serial = await conn.scalar(_UPSERT_REGISTRATION, row)
         if serial is None and state.first_registered_on is not None:
-            serial = await conn.scalar(_NEXT_SERIAL, {"base": self.number_base})
+            serial = next_serial(await conn.scalar(_HIGHEST_SERIAL), self.number_base)
             assert state.unit is not None
             number = RegistrationNumber(state.unit.service_type, serial)
             await conn.execute(
                 _SET_NUMBER, {"serial": serial, "number": str(number), "unit_key": unit_key}
             )
 
-    async def _public_name(
-        self, conn: AsyncConnection, unit: tuple[str, UnitState] | None, item: Projected
-    ) -> None:
-        """The name and themes a decision granted are the public's from then on."""
-        assert unit is not None
-        registration_unit, registered = unit[1].unit, unit[1].registered
-        assert registration_unit is not None
-        assert registered is not None
-        await conn.execute(
-            _PUBLIC_NAME,
-            {
-                "kbo": str(registration_unit.enterprise_number),
-                "name": registered.provider_name,
-                "themes": list(registered.themes),
-                "at": item.recorded_at,
-            },
-        )
-
     async def event_tables(
         self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
-        event = item.event
-        unit_key = unit[0] if unit else None
-        match event:
-            case ApplicationSubmitted():
-                await conn.execute(
-                    text(
-                        "INSERT INTO applications (application_id, unit_key, enterprise_number,"
-                        " track, status, submitted_on) VALUES (:id, :unit, :kbo, :track, 'open',"
-                        " :on)"
-                    ),
-                    {
-                        "id": event.application_id,
-                        "unit": unit_key,
-                        "kbo": event.enterprise_number,
-                        "track": event.track.value,
-                        "on": event.submitted_on,
-                    },
-                )
-            case SwornDeclarationReceived():
-                await conn.execute(
-                    text(
-                        "UPDATE applications SET sworn_declaration_on = :on"
-                        " WHERE application_id = :id"
-                    ),
-                    {"id": event.application_id, "on": event.received_on},
-                )
-            case RegistrationGranted() | ApplicationRefused() | ApplicationRefusedForNoReaction():
-                granted = isinstance(event, RegistrationGranted)
-                if granted:
-                    await self._public_name(conn, unit, item)
-                decided_on = (
-                    event.refused_on
-                    if isinstance(event, ApplicationRefusedForNoReaction)
-                    else event.decision_date
-                )
-                await conn.execute(
-                    text(
-                        "UPDATE applications SET status = :status, decided_on = :on"
-                        " WHERE application_id = :id"
-                    ),
-                    {
-                        "id": event.application_id,
-                        "status": "granted" if granted else "refused",
-                        "on": decided_on,
-                    },
-                )
-            case AuditBureauChosen():
-                application = unit[1].application if unit else None
-                for_application = (
-                    application is not None
-                    and application.audit is not None
-                    and application.audit.audit_id == event.audit_id
-                )
-                await conn.execute(
-                    text(
-                        "INSERT INTO audits (audit_id, unit_key, application_id, bureau_id,"
-                        " audit_type, status, assigned_on) VALUES (:id, :unit, :application,"
-                        " :bureau, :type, 'assigned', :on)"
-                    ),
-                    {
-                        "id": event.audit_id,
-                        "unit": unit_key,
-                        "application": application.application_id
-                        if for_application and application
-                        else None,
-                        "bureau": event.bureau_id,
-                        "type": event.audit_type.value,
-                        "on": event.chosen_on,
-                    },
-                )
-            case AuditPlanned():
-                await conn.execute(
-                    text(
-                        "UPDATE audits SET status = 'planned', visit_date = :visit,"
-                        " planned_hours = :hours, cost_estimate = :cost WHERE audit_id = :id"
-                    ),
-                    {
-                        "id": event.audit_id,
-                        "visit": event.visit_date,
-                        "hours": event.planned_hours,
-                        "cost": event.cost_estimate,
-                    },
-                )
-            case AuditReportSubmitted():
-                await conn.execute(
-                    text(
-                        "UPDATE audits SET status = 'reported', report_id = :report,"
-                        " result = :result, reported_on = :on, visit_date = :visit"
-                        " WHERE audit_id = :id"
-                    ),
-                    {
-                        "id": event.audit_id,
-                        "report": event.report_id,
-                        "result": event.result.value,
-                        "on": event.submitted_on,
-                        "visit": event.visit_date,
-                    },
-                )
-            case RegistrationStopped() | RegistrationExpired() | FollowUpMissed():
-                # The registration ended: a follow-up audit still open for it is dropped.
-                await conn.execute(
-                    text(
-                        "UPDATE audits SET status = 'cancelled' WHERE unit_key = :unit"
-                        " AND status IN ('assigned', 'planned') AND audit_type IN"
-                        " ('starter_follow_up', 'conditional_follow_up')"
-                    ),
-                    {"unit": unit_key},
-                )
-            case FailedAuditReactedTo():
-                await conn.execute(
-                    text("UPDATE audits SET status = 'reacted' WHERE audit_id = :id"),
-                    {"id": event.audit_id},
-                )
-            case AuditBureauAppointed():
-                await conn.execute(
-                    text(
-                        "INSERT INTO bureaus (bureau_id, name, enterprise_number, appointed_from,"
-                        " appointed_until, contact) VALUES (:id, :name, :kbo, :start, :until,"
-                        " :contact) ON CONFLICT (bureau_id) DO UPDATE SET name = EXCLUDED.name,"
-                        " enterprise_number = EXCLUDED.enterprise_number,"
-                        " appointed_from = EXCLUDED.appointed_from,"
-                        " appointed_until = EXCLUDED.appointed_until, contact = EXCLUDED.contact"
-                    ),
-                    {
-                        "id": event.bureau_id,
-                        "name": event.name,
-                        "kbo": event.enterprise_number,
-                        "start": event.appointed_from,
-                        "until": event.appointed_until,
-                        "contact": event.contact,
-                    },
-                )
-            case AuditBureauAppointmentEnded():
-                await conn.execute(
-                    text("UPDATE bureaus SET appointed_until = :until WHERE bureau_id = :id"),
-                    {"id": event.bureau_id, "until": event.last_day},
-                )
-            case ProviderProfileUpdated():
-                await conn.execute(
-                    _PUBLIC_PROFILE, profile_row(event, item.version, item.recorded_at)
-                )
-            case RatingRecorded():
-                await conn.execute(
-                    text(
-                        "INSERT INTO provider_ratings AS p (enterprise_number, rating_count,"
-                        " rating_sum) VALUES (:kbo, 1, :score) ON CONFLICT (enterprise_number)"
-                        " DO UPDATE SET rating_count = p.rating_count + 1,"
-                        " rating_sum = p.rating_sum + EXCLUDED.rating_sum"
-                    ),
-                    {"kbo": event.provider_enterprise_number, "score": event.score},
-                )
+        for change in changes(item, unit):
+            await conn.execute(*statement(change))
