@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import __doc__ as summary
 from app.api import (
     agency,
+    attest,
     bureau,
     feed,
     health,
@@ -25,6 +26,7 @@ from app.api import (
     provider,
     public,
     reads,
+    registered_on,
 )
 from app.api.access import AccessMiddleware
 from app.api.auth import TokenVerifier
@@ -40,7 +42,7 @@ from app.services.clock import Clock
 from app.services.deadlines import run_periodically
 from app.services.factory import make_service
 from app.settings import Settings, get_settings
-from app.web import pages
+from app.web import check, pages
 
 API_VERSION = "0.2.0"
 log = logging.getLogger(__name__)
@@ -169,7 +171,10 @@ def create_app(
     routers = (provider.router, bureau.router, agency.router, feed.router, reads.router)
     for router in (*routers, public.router, norm.router):
         app.include_router(router)
+    app.include_router(attest.router)  # the attest of registration (PDF)
+    app.include_router(registered_on.router)  # was it registered on that day? (public)
     app.include_router(pages.router)  # the public web page (HTML, not in the API's schema)
+    app.include_router(check.router)  # its check: in force on that day? (/controle)
     return app
 
 

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         description="How often the service records a checkpoint of the event log; 0: never "
         "(run `kmop events checkpoint` instead).",
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where the public web page is served: the attest of registration prints "
+        "its verification address (<public_base_url>/controle/<code>) under it.",
+    )
     public_max_age_seconds: int = Field(
         default=0,
         ge=0,

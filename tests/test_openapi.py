@@ -27,6 +27,7 @@ PUBLIC = {
     "search_providers",
     "public_provider",
     "search_options",
+    "registered_on",
     "get_norm",
 }
 AUDIENCES = {"agency", "bureau", "provider"}

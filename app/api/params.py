@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Path, Query
 from pydantic import BeforeValidator
 
 from app.api.schemas import FIRST_DAY, ID_PATTERN, LAST_DAY, enterprise_number
-from app.domain.policies import BELGIUM
+from app.domain.policies import end_of_day
 
 
 def _as_of(value: object) -> object:
@@ -28,7 +28,7 @@ def _as_of(value: object) -> object:
         return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValueError(f"must lie between {FIRST_DAY} and {LAST_DAY}")
-    return datetime.combine(day + timedelta(days=1), time(), BELGIUM) - timedelta(microseconds=1)
+    return end_of_day(day)
 
 
 ResourceId = Annotated[str, Path(pattern=ID_PATTERN, description="As returned on creation")]

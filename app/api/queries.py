@@ -143,19 +143,35 @@ async def find_unit(conn: AsyncConnection, ref: str, principal: Principal) -> Ma
     return row._mapping
 
 
+@dataclass(frozen=True, slots=True)
+class FoldedUnit:
+    state: UnitState
+    version: int  # of the stream, then
+    last_recorded_at: datetime | None  # when its last event was recorded
+
+
+async def unit_state_as_of(
+    conn: AsyncConnection, unit_key: str, as_of: datetime | None
+) -> FoldedUnit:
+    """The unit's state folded from the events recorded up to ``as_of`` (None: all of them).
+    Every as-of answer (the agency's ``as_of``, the public check, the attest) is this fold."""
+    recorded = await EventStore(conn, REGISTRY).read_stream(unit_stream_id(unit_key), as_of=as_of)
+    state = UnitState()
+    for item in recorded:
+        state = evolve(state, item.event)
+    last = recorded[-1].recorded_at if recorded else None
+    return FoldedUnit(state, len(recorded), last)
+
+
 async def registration_as_of(
     conn: AsyncConnection, live: Mapping[Any, Any], as_of: datetime, principal: Principal
 ) -> schemas.Registration:
     """The unit as the events recorded up to ``as_of`` make it, as the caller may see it."""
-    recorded = await EventStore(conn, REGISTRY).read_stream(
-        unit_stream_id(live["unit_key"]), as_of=as_of
-    )
-    state = UnitState()
-    for item in recorded:
-        state = evolve(state, item.event)
+    folded = await unit_state_as_of(conn, live["unit_key"], as_of)
+    state = folded.state
     if state.unit is None:
         raise UnknownResource(f"registration {live['unit_key']!r} did not exist yet at {as_of}")
-    row = registration_row(live["unit_key"], state, len(recorded), as_of)
+    row = registration_row(live["unit_key"], state, folded.version, as_of)
     # A number, once given, is the unit's for life; before its first registration it had none.
     row["registration_number"] = (
         live["registration_number"] if state.first_registered_on is not None else None

@@ -11,7 +11,7 @@ shorter month (``python-dateutil``'s ``relativedelta``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -37,6 +37,12 @@ def today(now: datetime) -> date:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return now.astimezone(BELGIUM).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of calendar day ``day`` in Belgium: "as of a day" means the events
+    recorded up to then."""
+    return datetime.combine(day + ONE_DAY, time(), BELGIUM) - timedelta(microseconds=1)
 
 
 def within_years(start: date, years: int) -> date:

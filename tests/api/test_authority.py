@@ -107,6 +107,8 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "run_deadline_job":           (401, 200, 403, 403, 403, 403),
     "preview_deadlines":          (401, 200, 403, 403, 403, 403),
     "registration_history":       (401, 200, 403, 403, 403, 403),
+    # attest.py: the attest of registration, for the provider itself and the agency
+    "download_attest":            (401, 200, 200, 404, 403, 403),
     # feed.py: the global event feed, for the agency's integrators
     "read_event_feed":            (401, 200, 403, 403, 403, 403),
     "stream_events":              (401, 200, 403, 403, 403, 403),
@@ -126,6 +128,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "search_providers":           (200, 200, 200, 200, 200, 200),
     "public_provider":            (200, 200, 200, 200, 200, 200),
     "search_options":             (200, 200, 200, 200, 200, 200),
+    "registered_on":              (200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -208,6 +211,7 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
         "application_id": application_id,
         "audit_id": audit_id,
         "ref": REGISTRATION_NUMBER,
+        "number": REGISTRATION_NUMBER,
         "bureau_id": BUREAU_ID,
         "reference": RATING_REFERENCE,
         "enterprise_number": PROVIDER_KBO,

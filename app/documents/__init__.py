@@ -1,0 +1,1 @@
+"""Documents the service hands out (PDF), rendered from the domain's state."""
