@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.event import DomainEvent
 from app.domain.events import (
@@ -49,6 +48,7 @@ from app.domain.events import (
 from app.domain.identifiers import RegistrationNumber
 from app.domain.regions import province_of, region_key
 from app.domain.registration import UnitState
+from app.pg import Executes
 
 NUMBERING_LOCK = 7_316_001  # pg_advisory_xact_lock key: transactions that may number units
 PROJECTION_TABLES = (
@@ -193,7 +193,7 @@ class Projector:
         self.number_base = number_base
 
     async def apply(
-        self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
+        self, conn: Executes, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
         """Project one event; ``unit`` is (unit key, state after the event) for unit streams."""
         await self.event_tables(conn, item, unit)
@@ -201,11 +201,14 @@ class Projector:
             await self.registration(conn, unit[0], unit[1], item)
 
     async def registration(
-        self, conn: AsyncConnection, unit_key: str, state: UnitState, item: Projected
+        self, conn: Executes, unit_key: str, state: UnitState, item: Projected
     ) -> None:
         row = registration_row(unit_key, state, item.version, item.recorded_at)
+        if state.first_registered_on is None:  # never registered: no number to give, and a
+            await conn.execute(_UPSERT_REGISTRATION, row)  # command's write can wait (deferred)
+            return
         serial = await conn.scalar(_UPSERT_REGISTRATION, row)
-        if serial is None and state.first_registered_on is not None:
+        if serial is None:
             serial = await conn.scalar(_NEXT_SERIAL, {"base": self.number_base})
             assert state.unit is not None
             number = RegistrationNumber(state.unit.service_type, serial)
@@ -214,7 +217,7 @@ class Projector:
             )
 
     async def _public_name(
-        self, conn: AsyncConnection, unit: tuple[str, UnitState] | None, item: Projected
+        self, conn: Executes, unit: tuple[str, UnitState] | None, item: Projected
     ) -> None:
         """The name and themes a decision granted are the public's from then on."""
         assert unit is not None
@@ -232,7 +235,7 @@ class Projector:
         )
 
     async def event_tables(
-        self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
+        self, conn: Executes, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
         event = item.event
         unit_key = unit[0] if unit else None
