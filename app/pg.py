@@ -148,9 +148,12 @@ class Statement:
     def shifted(self, offset: int) -> str:
         """The SQL with its parameters renumbered from ``offset + 1``, to sit beside others in
         one statement."""
-        if not offset:
-            return self.sql
-        return _PARAMETER.sub(lambda m: f"${int(m.group(1)) + offset}", self.sql)
+        return _shifted(self.sql, offset) if offset else self.sql
+
+
+@lru_cache(maxsize=1024)
+def _shifted(sql: str, offset: int) -> str:
+    return _PARAMETER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
 
 
 _PARAMETER = re.compile(r"\$(\d+)")

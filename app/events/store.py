@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import TextClause, text
@@ -297,15 +298,18 @@ def append_with(append: PreparedAppend, others: Sequence[Statement]) -> Statemen
     The others must not touch one row twice, nor rows the append touches: all parts of one
     statement see the same snapshot and none sees another's changes."""
     sqls, args = together([statement(_APPEND_CTES, append.params), *others])
+    return Statement(_append_with(tuple(sqls)), tuple(args))
+
+
+@lru_cache(maxsize=256)
+def _append_with(sqls: tuple[str, ...]) -> str:
     ctes = ", ".join([sqls[0], *(f"w{n} AS ({sql})" for n, sql in enumerate(sqls[1:], 1))])
     values = "".join(
         f", (SELECT * FROM w{n} LIMIT 1) AS w{n}"
-        for n, other in enumerate(others, 1)
-        if _RETURNING.search(other.sql)
+        for n, sql in enumerate(sqls[1:], 1)
+        if _RETURNING.search(sql)
     )
-    return Statement(
-        f"WITH RECURSIVE {ctes} SELECT {_APPEND_COLUMNS}{values} {_APPEND_ROWS}", tuple(args)
-    )
+    return f"WITH RECURSIVE {ctes} SELECT {_APPEND_COLUMNS}{values} {_APPEND_ROWS}"
 
 
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import text
@@ -171,7 +171,12 @@ def _identifier_check(command: Command) -> tuple[str, str, Statement] | None:
 
 def _one_read(reads: Sequence[Statement]) -> Statement:
     sqls, args = together(reads)
-    return Statement("SELECT " + ", ".join(f"({sql})" for sql in sqls), tuple(args))
+    return Statement(_select_each(tuple(sqls)), tuple(args))
+
+
+@lru_cache(maxsize=64)
+def _select_each(sqls: tuple[str, ...]) -> str:
+    return "SELECT " + ", ".join(f"({sql})" for sql in sqls)
 
 
 class RegistrationService:

@@ -22,6 +22,7 @@ import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -39,6 +40,11 @@ from app.pg import Statement, statement, together
 BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 _WRITE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w.]+)", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _returns(sql: str) -> bool:
+    return _RETURNING.search(sql) is not None
 
 
 @dataclass(eq=False, slots=True)
@@ -167,7 +173,7 @@ class Transaction:
             raise
         for n, item in enumerate(batch, 1):
             item.sent = True
-            if _RETURNING.search(item.statement.sql):
+            if _returns(item.statement.sql):
                 item.value = values[f"w{n}"]
 
     # --- as the projections and queries use a connection ----------------------------------
@@ -198,7 +204,7 @@ def _together(writes: Sequence[Statement]) -> tuple[str, ...]:
     sqls, args = together(writes)
     ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(sqls, 1))
     values = ", ".join(
-        f"(SELECT * FROM w{n} LIMIT 1) AS w{n}" if _RETURNING.search(sql) else f"NULL AS w{n}"
+        f"(SELECT * FROM w{n} LIMIT 1) AS w{n}" if _returns(sql) else f"NULL AS w{n}"
         for n, sql in enumerate(sqls, 1)
     )
     return (f"WITH {ctes} SELECT {values}", *args)
