@@ -103,9 +103,9 @@ def create_app(
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
             )
-            app.state.service = make_service(app.state.engine, settings, clock)
-            app.state.service.metrics = app.state.metrics
             app.state.pg = _pool(settings.database_url, settings)
+            app.state.service = make_service(app.state.engine, settings, clock, pg=app.state.pg)
+            app.state.service.metrics = app.state.metrics
         jobs = []
         if settings.deadline_interval_seconds > 0 and settings.environment != "test":
             jobs.append(
@@ -155,9 +155,9 @@ def create_app(
     app.state.metrics = Metrics(lambda: getattr(app.state, "engine", None))
     if engine is not None:
         app.state.engine = engine
-        app.state.service = make_service(engine, settings, clock)
-        app.state.service.metrics = app.state.metrics
         app.state.pg = _pool(engine.url.render_as_string(hide_password=False), settings)
+        app.state.service = make_service(engine, settings, clock, pg=app.state.pg)
+        app.state.service.metrics = app.state.metrics
     app.state.verifier = TokenVerifier(settings)
     app.state.settings = settings
     app.state.stopping = asyncio.Event()  # set when the app shuts down

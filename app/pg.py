@@ -22,12 +22,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
 
 import asyncpg
+from sqlalchemy import TextClause, event, text
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from app.db import CONNECT_TIMEOUT_SECONDS, POOL_TIMEOUT_SECONDS
 
@@ -93,3 +100,89 @@ class Pool:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+    def terminate(self) -> None:
+        """Close every connection now, without waiting (from synchronous code)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.terminate()
+
+    @classmethod
+    def for_engine(cls, engine: AsyncEngine) -> Pool:
+        """A pool on the engine's database, as large as the engine's may grow, closed when the
+        engine is disposed (for a service built around an engine alone: the CLI, tests)."""
+        pool = engine.sync_engine.pool
+        size = (
+            pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+            if isinstance(pool, QueuePool)
+            else 10
+        )
+        made = cls(engine.url.render_as_string(hide_password=False), max_size=max(size, 1))
+        event.listen(engine.sync_engine, "engine_disposed", lambda _engine: made.terminate())
+        return made
+
+
+class Executes(Protocol):
+    """What the projections and the API's queries need of a connection: SQLAlchemy's
+    ``AsyncConnection``, or a command's ``app.services.transaction.Transaction``."""
+
+    async def execute(
+        self, statement: TextClause, parameters: Mapping[str, Any] | None = None
+    ) -> Any: ...
+
+    async def scalar(
+        self, statement: TextClause, parameters: Mapping[str, Any] | None = None
+    ) -> Any: ...
+
+
+# --- statements -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """SQL with positional parameters (``$1``, ``$2``, ...) and their values."""
+
+    sql: str
+    args: tuple[Any, ...] = ()
+
+    def shifted(self, offset: int) -> str:
+        """The SQL with its parameters renumbered from ``offset + 1``, to sit beside others in
+        one statement."""
+        return _shifted(self.sql, offset) if offset else self.sql
+
+
+@lru_cache(maxsize=1024)
+def _shifted(sql: str, offset: int) -> str:
+    return _PARAMETER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
+
+
+_PARAMETER = re.compile(r"\$(\d+)")
+# JSON already written out as text goes to PostgreSQL as text and is cast there: the pool's
+# jsonb codec would otherwise write the string itself as a JSON string.
+_JSONB_CAST = re.compile(r"CAST\((\$\d+) AS jsonb(\[\])?\)", re.IGNORECASE)
+_DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+
+
+@lru_cache(maxsize=1024)
+def _compiled(named: str) -> tuple[str, tuple[str, ...]]:
+    """By the SQL's text: callers often make a new ``text()`` of the same SQL on every call."""
+    compiled = text(named).compile(dialect=_DIALECT)
+    sql = _JSONB_CAST.sub(r"CAST(CAST(\1 AS text\2) AS jsonb\2)", compiled.string)
+    return sql, tuple(compiled.positiontup or ())
+
+
+def statement(clause: TextClause, params: Mapping[str, Any] | None = None) -> Statement:
+    """A SQLAlchemy ``text()`` statement with named parameters (``:name``) for asyncpg."""
+    sql, names = _compiled(clause.text)
+    values = params or {}
+    return Statement(sql, tuple(values[name] for name in names))
+
+
+def together(statements: Sequence[Statement]) -> tuple[list[str], list[Any]]:
+    """Several statements' SQL renumbered to share one argument list, and that list."""
+    sqls: list[str] = []
+    args: list[Any] = []
+    for item in statements:
+        sqls.append(item.shifted(len(args)))
+        args.extend(item.args)
+    return sqls, args

@@ -55,8 +55,15 @@ class Window:
 
 
 class RoundTripProxy:
-    def __init__(self, upstream_host: str = "127.0.0.1", upstream_port: int = 5432) -> None:
+    def __init__(
+        self,
+        upstream_host: str = "127.0.0.1",
+        upstream_port: int = 5432,
+        *,
+        upstream_socket: str | None = None,  # a Unix socket's path instead (embedded server)
+    ) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.upstream_socket = upstream_socket
         self.window = Window()
         self.counting = False
         self.port = 0
@@ -95,7 +102,10 @@ class RoundTripProxy:
                     await writer.drain()
                     continue
                 break
-            up_reader, upstream = await asyncio.open_connection(*self.upstream)
+            if self.upstream_socket is not None:
+                up_reader, upstream = await asyncio.open_unix_connection(self.upstream_socket)
+            else:
+                up_reader, upstream = await asyncio.open_connection(*self.upstream)
             upstream.write(head + rest)
             if code == CANCEL_REQUEST:
                 await upstream.drain()

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api import queries, replies, schemas
 from app.api.auth import AgencyPrincipal
@@ -23,8 +22,10 @@ from app.domain.policies import today
 from app.domain.ratings import RecordRating
 from app.events import EventStore
 from app.events.catalog import REGISTRY, rating_stream_id
+from app.pg import Executes
 from app.services.deadlines import DeadlineRun, due_deadlines, run_deadlines
 from app.services.registrations import RegistrationService, UnknownResource
+from app.services.transaction import Transaction
 
 router = APIRouter(tags=["agency"])
 COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
@@ -171,10 +172,8 @@ async def record_rating(
     async def execute(finish: Hook) -> object:
         return await command.service.record_rating(record, command.metadata, finish=finish)
 
-    async def render(conn: AsyncConnection, outcome: object) -> Reply:
-        return Reply(
-            201, await _rating(conn, body.reference), location=f"/ratings/{body.reference}"
-        )
+    async def render(tx: Transaction, outcome: object) -> Reply:
+        return Reply(201, await _rating(tx, body.reference), location=f"/ratings/{body.reference}")
 
     return await command.run(execute, render)
 
@@ -192,7 +191,7 @@ async def get_rating(
         return await _rating(conn, reference)
 
 
-async def _rating(conn: AsyncConnection, reference: str) -> schemas.Rating:
+async def _rating(conn: Executes, reference: str) -> schemas.Rating:
     recorded = await EventStore(conn, REGISTRY).read_stream(rating_stream_id(reference))
     if not recorded:
         raise UnknownResource(f"there is no rating {reference!r}")
@@ -215,12 +214,15 @@ async def run_deadline_job(
     ahead = request.app.state.settings.environment == "test"
 
     async def execute(finish: Hook) -> object:
-        run = await run_deadlines(command.service, now, may_run_ahead=ahead)
-        async with command.engine.begin() as conn:  # the job spans many units: remember after
-            await finish(conn, run)
+        async with command.service.pg.connection() as conn:
+            async with Transaction.begin(conn) as tx:
+                await finish.recall_first(tx)  # type: ignore[attr-defined]
+            run = await run_deadlines(command.service, now, may_run_ahead=ahead)
+            async with Transaction.begin(conn) as tx:  # the job spans many units: remember after
+                await finish(tx, run)
         return run
 
-    async def render(conn: AsyncConnection, run: DeadlineRun) -> Reply:
+    async def render(tx: Transaction, run: DeadlineRun) -> Reply:
         return Reply(200, schemas.DeadlineRun.model_validate(run.as_dict()))
 
     return await command.run(execute, render)

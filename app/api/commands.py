@@ -5,7 +5,8 @@ A route resolves its resource through the caller's scope, then hands ``CommandCo
 functions: one that executes the command through ``RegistrationService`` (passing on the
 ``finish`` hook), and one that renders the reply from the outcome. The reply is rendered inside
 the command's transaction, so that what an ``Idempotency-Key`` remembers is exactly what was
-committed.
+committed. The key is looked up in the command's own read, and its response stored with the
+command's writes (``app.services.transaction``): no round trip of its own.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import Principal, authenticate
 from app.api.correlation import current_request_id
@@ -28,6 +30,7 @@ from app.api.idempotency import (
 )
 from app.api.idempotency import (
     KEY_PATTERN,
+    PRIMARY_KEY,
     REPLAYED_HEADER,
     IdempotencyKeyReused,
     IdempotencyRace,
@@ -38,7 +41,9 @@ from app.api.idempotency import (
 from app.domain.decider import Command
 from app.errors import ErrorKind, KmopError
 from app.events import EventMetadata
-from app.services.registrations import Finish, RegistrationService
+from app.pg import Statement
+from app.services.registrations import Finish, Outcome, RegistrationService
+from app.services.transaction import Transaction
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
 
@@ -81,9 +86,11 @@ class Reply:
         return StoredResponse(self.status_code, self.body.model_dump_json().encode(), headers)
 
 
-Render = Callable[[AsyncConnection, Any], Awaitable[Reply]]
+# The reply from the outcome; it may read in the command's transaction (``tx.execute``), which
+# costs a round trip: a reply made from the outcome alone costs none.
+Render = Callable[[Transaction, Any], Awaitable[Reply]]
 # The service's ``finish`` hook as the routes pass it on (also after work that is no Outcome).
-Hook = Callable[[AsyncConnection, Any], Awaitable[None]]
+Hook = Finish
 
 
 def _response(stored: StoredResponse, *, replayed: bool = False) -> Response:
@@ -96,6 +103,48 @@ def _response(stored: StoredResponse, *, replayed: bool = False) -> Response:
         media_type="application/json",
         headers=headers,
     )
+
+
+class _Replay(Exception):
+    """The key's response is stored: the command ends and answers it (internal)."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        self.stored = stored
+
+
+@dataclass(slots=True)
+class _Finish:
+    """``RegistrationService``'s finish hook: look the key up with the command's read, render
+    the reply in its transaction and store it with its writes."""
+
+    render: Render
+    idempotency: IdempotentRequest | None
+    replies: list[StoredResponse]
+
+    @property
+    def lookup(self) -> Statement | None:
+        return self.idempotency.lookup if self.idempotency is not None else None
+
+    def recalled(self, value: Any) -> None:
+        stored = self.idempotency.recall(value) if self.idempotency is not None else None
+        if stored is not None:
+            raise _Replay(stored)
+
+    async def __call__(self, tx: Transaction, outcome: Outcome[Any]) -> None:
+        stored = (await self.render(tx, outcome)).stored()
+        if self.idempotency is not None:
+            self.idempotency.remember(tx, stored)
+        self.replies.append(stored)
+
+    async def recall_first(self, tx: Transaction) -> None:
+        """For work that is not one command (the deadline job): the lookup before it."""
+        if self.lookup is not None:
+            self.recalled(await tx.conn.fetchval(self.lookup.sql, *self.lookup.args))
+
+
+def _lost_race(exc: BaseException) -> bool:
+    """Another request with the same key committed first (its insert won the primary key)."""
+    return isinstance(exc, asyncpg.UniqueViolationError) and exc.constraint_name == PRIMARY_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,28 +160,25 @@ class CommandContext:
         return self.service.engine
 
     async def run(self, execute: Callable[[Hook], Awaitable[object]], render: Render) -> Response:
-        if self.idempotency is not None:
-            stored = await self.idempotency.stored(self.engine)
-            if stored is not None:
-                return _response(stored, replayed=True)
-        replies: list[StoredResponse] = []
-
-        async def finish(conn: AsyncConnection, outcome: Any) -> None:
-            stored = (await render(conn, outcome)).stored()
-            if self.idempotency is not None:
-                await self.idempotency.remember(conn, stored)
-            replies.append(stored)
-
+        finish = _Finish(render, self.idempotency, [])
         try:
             await execute(finish)
-        except (KmopError, IdempotencyRace):
+        except _Replay as replay:
+            return _response(replay.stored, replayed=True)
+        except (KmopError, asyncpg.UniqueViolationError) as exc:
+            if isinstance(exc, IdempotencyKeyReused) or not (
+                isinstance(exc, KmopError) or _lost_race(exc)
+            ):
+                raise
             # A request with the same key may have committed meanwhile: that is the answer.
             if self.idempotency is not None:
-                stored = await self.idempotency.stored(self.engine)
+                stored = await self.idempotency.stored(self.service.pg)
                 if stored is not None:
                     return _response(stored, replayed=True)
+            if _lost_race(exc):
+                raise IdempotencyRace(self.idempotency.key if self.idempotency else "") from exc
             raise
-        return _response(replies[-1])
+        return _response(finish.replies[-1])
 
     async def on_unit(self, unit_key: str, command: Command, render: Render) -> Response:
         """Run a command of the registration process on one unit's stream."""

@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api import queries, replies, schemas
 from app.api.auth import Principal, ProviderPrincipal, Role, require
@@ -30,7 +29,9 @@ from app.domain.profiles import UpdateProfile
 from app.domain.regions import province_of
 from app.events import EventStore
 from app.events.catalog import REGISTRY, provider_stream_id
+from app.pg import Executes
 from app.services.registrations import UnknownResource
+from app.services.transaction import Transaction
 
 router = APIRouter(tags=["provider"])
 COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
@@ -162,7 +163,7 @@ def _own_enterprise(enterprise_number: str, principal: Principal) -> str:
     return kbo
 
 
-async def _profile(conn: AsyncConnection, kbo: str) -> schemas.Profile:
+async def _profile(conn: Executes, kbo: str) -> schemas.Profile:
     recorded = await EventStore(conn, REGISTRY).read_stream(provider_stream_id(kbo))
     latest = recorded[-1].event if recorded else None
     if not isinstance(latest, ProviderProfileUpdated):
@@ -242,8 +243,8 @@ async def update_profile(
             update, command.metadata, expected_version=command.expected_version, finish=finish
         )
 
-    async def render(conn: AsyncConnection, outcome: object) -> Reply:
-        profile = await _profile(conn, kbo)
+    async def render(tx: Transaction, outcome: object) -> Reply:
+        profile = await _profile(tx, kbo)
         return Reply(200, profile, version=profile.version)
 
     return await command.run(execute, render)

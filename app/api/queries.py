@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api import schemas, scope
 from app.api.auth import Principal
@@ -23,6 +22,7 @@ from app.errors import ErrorKind, KmopError
 from app.events import EventStore
 from app.events.catalog import REGISTRY, bureau_stream_id, unit_stream_id
 from app.events.projections import registration_row
+from app.pg import Executes
 from app.services.registrations import UnknownResource
 
 
@@ -68,7 +68,7 @@ def scoped(s: scope.Scope) -> Filters:
 
 
 async def _page(
-    conn: AsyncConnection, select: str, key: str, filters: Filters, cursor: str | None, limit: int
+    conn: Executes, select: str, key: str, filters: Filters, cursor: str | None, limit: int
 ) -> tuple[list[Any], str | None]:
     after = decode_cursor(cursor)
     if after is not None:
@@ -121,7 +121,7 @@ def registration_view(
     )
 
 
-async def find_unit(conn: AsyncConnection, ref: str, principal: Principal) -> Mapping[Any, Any]:
+async def find_unit(conn: Executes, ref: str, principal: Principal) -> Mapping[Any, Any]:
     """A registration unit by its number (any written form) or its id, within the scope."""
     try:
         number: str | None = str(RegistrationNumber.parse(ref))
@@ -140,7 +140,8 @@ async def find_unit(conn: AsyncConnection, ref: str, principal: Principal) -> Ma
     ).first()
     if row is None:
         raise UnknownResource(f"there is no registration {ref!r} that you may see")
-    return row._mapping
+    found: Mapping[Any, Any] = row._mapping
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,7 @@ class FoldedUnit:
 
 
 async def unit_state_as_of(
-    conn: AsyncConnection, unit_key: str, as_of: datetime | None
+    conn: Executes, unit_key: str, as_of: datetime | None
 ) -> FoldedUnit:
     """The unit's state folded from the events recorded up to ``as_of`` (None: all of them).
     Every as-of answer (the agency's ``as_of``, the public check, the attest) is this fold."""
@@ -164,7 +165,7 @@ async def unit_state_as_of(
 
 
 async def registration_as_of(
-    conn: AsyncConnection, live: Mapping[Any, Any], as_of: datetime, principal: Principal
+    conn: Executes, live: Mapping[Any, Any], as_of: datetime, principal: Principal
 ) -> schemas.Registration:
     """The unit as the events recorded up to ``as_of`` make it, as the caller may see it."""
     folded = await unit_state_as_of(conn, live["unit_key"], as_of)
@@ -180,7 +181,7 @@ async def registration_as_of(
 
 
 async def list_registrations(
-    conn: AsyncConnection,
+    conn: Executes,
     principal: Principal,
     *,
     status: str | None,
@@ -210,7 +211,7 @@ async def list_registrations(
     )
 
 
-async def history(conn: AsyncConnection, unit_key: str) -> list[schemas.HistoryEvent]:
+async def history(conn: Executes, unit_key: str) -> list[schemas.HistoryEvent]:
     recorded = await EventStore(conn, REGISTRY).read_stream(unit_stream_id(unit_key))
     return [
         schemas.HistoryEvent(
@@ -272,7 +273,7 @@ def _application_view(row: Mapping[Any, Any]) -> schemas.Application:
 
 
 async def application(
-    conn: AsyncConnection, application_id: str, principal: Principal
+    conn: Executes, application_id: str, principal: Principal
 ) -> schemas.Application:
     filters = scoped(scope.applications(principal)).where(
         "a.application_id = :id", id=application_id
@@ -286,7 +287,7 @@ async def application(
 
 
 async def list_applications(
-    conn: AsyncConnection,
+    conn: Executes,
     principal: Principal,
     *,
     status: str | None,
@@ -314,7 +315,7 @@ _AUDITS = """
 
 
 async def _reports(
-    conn: AsyncConnection, unit_key: str, audit_id: str
+    conn: Executes, unit_key: str, audit_id: str
 ) -> tuple[list[schemas.Report], list[schemas.Reaction]]:
     result = await conn.execute(
         text(
@@ -355,26 +356,25 @@ def _audit_fields(row: Mapping[Any, Any]) -> dict[str, Any]:
     }
 
 
-async def find_audit(
-    conn: AsyncConnection, audit_id: str, principal: Principal
-) -> Mapping[Any, Any]:
+async def find_audit(conn: Executes, audit_id: str, principal: Principal) -> Mapping[Any, Any]:
     filters = scoped(scope.audits(principal)).where("au.audit_id = :id", id=audit_id)
     row = (
         await conn.execute(text(f"{_AUDITS} WHERE {filters.sql()}"), dict(filters.params))
     ).first()
     if row is None:
         raise UnknownResource(f"there is no audit {audit_id!r} that you may see")
-    return row._mapping
+    found: Mapping[Any, Any] = row._mapping
+    return found
 
 
-async def audit(conn: AsyncConnection, audit_id: str, principal: Principal) -> schemas.Audit:
+async def audit(conn: Executes, audit_id: str, principal: Principal) -> schemas.Audit:
     row = await find_audit(conn, audit_id, principal)
     reports, reactions = await _reports(conn, row["unit_key"], audit_id)
     return schemas.Audit(**_audit_fields(row), reports=reports, reactions=reactions)
 
 
 async def list_audits(
-    conn: AsyncConnection,
+    conn: Executes,
     principal: Principal,
     *,
     status: str | None,
@@ -416,7 +416,7 @@ def _bureau_view(row: Mapping[Any, Any]) -> schemas.Bureau:
     )
 
 
-async def bureau(conn: AsyncConnection, bureau_id: str) -> schemas.Bureau:
+async def bureau(conn: Executes, bureau_id: str) -> schemas.Bureau:
     row = (
         await conn.execute(
             text(f"{_BUREAUS} WHERE b.bureau_id = :id"), {"id": bureau_id, **_BUREAU_PREFIX}
@@ -428,7 +428,7 @@ async def bureau(conn: AsyncConnection, bureau_id: str) -> schemas.Bureau:
 
 
 async def list_bureaus(
-    conn: AsyncConnection, *, appointed_on: date | None, cursor: str | None, limit: int
+    conn: Executes, *, appointed_on: date | None, cursor: str | None, limit: int
 ) -> schemas.Page[schemas.Bureau]:
     filters = Filters((), _BUREAU_PREFIX)
     if appointed_on:

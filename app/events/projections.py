@@ -32,7 +32,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import TextClause, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.event import DomainEvent
 from app.domain.events import (
@@ -56,6 +55,7 @@ from app.domain.events import (
 from app.domain.identifiers import RegistrationNumber
 from app.domain.regions import province_of, region_key
 from app.domain.registration import FOLLOW_UP_AUDITS, AuditStatus, UnitState
+from app.pg import Executes
 
 NUMBERING_LOCK = 7_316_001  # pg_advisory_xact_lock key: transactions that may number units
 PROJECTION_TABLES = (
@@ -412,7 +412,7 @@ class Projector:
         self.number_base = number_base
 
     async def apply(
-        self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
+        self, conn: Executes, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
         """Project one event; ``unit`` is (unit key, state after the event) for unit streams."""
         await self.event_tables(conn, item, unit)
@@ -420,11 +420,14 @@ class Projector:
             await self.registration(conn, unit[0], unit[1], item)
 
     async def registration(
-        self, conn: AsyncConnection, unit_key: str, state: UnitState, item: Projected
+        self, conn: Executes, unit_key: str, state: UnitState, item: Projected
     ) -> None:
         row = registration_row(unit_key, state, item.version, item.recorded_at)
+        if state.first_registered_on is None:  # never registered: no number to give, and a
+            await conn.execute(_UPSERT_REGISTRATION, row)  # command's write can wait (deferred)
+            return
         serial = await conn.scalar(_UPSERT_REGISTRATION, row)
-        if serial is None and state.first_registered_on is not None:
+        if serial is None:
             serial = next_serial(await conn.scalar(_HIGHEST_SERIAL), self.number_base)
             assert state.unit is not None
             number = RegistrationNumber(state.unit.service_type, serial)
@@ -433,7 +436,7 @@ class Projector:
             )
 
     async def event_tables(
-        self, conn: AsyncConnection, item: Projected, unit: tuple[str, UnitState] | None
+        self, conn: Executes, item: Projected, unit: tuple[str, UnitState] | None
     ) -> None:
         for change in changes(item, unit):
             await conn.execute(*statement(change))

@@ -5,19 +5,26 @@ read the stream, fold it, decide, append at the version read, fold the new event
 them. A conflict with a concurrent writer re-runs the whole command on the new state (the
 rules decide again), unless the caller pinned the version it saw (``expected_version``, the
 HTTP ``If-Match``): then it fails with ``StaleVersion``.
+
+On the wire that is four round trips on one connection of the process's asyncpg pool
+(``app.pg``): BEGIN; one read (the stream, and in the same statement what the rules need from
+elsewhere: whether a new id is in use, the bureaus' versions, the caller's lookup such as an
+``Idempotency-Key``); one write (the append, the projections' rows and what the caller stores,
+``app.services.transaction``); COMMIT. The bureaus' states are kept in the process, folded from
+their streams, and read again only when a stream's head (version and hash) changed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from typing import Any, Generic, TypeVar
+from functools import lru_cache, partial
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain import errors
 from app.domain.bureaus import BureauCommand, BureauState, decide_bureau, evolve_bureau
@@ -49,8 +56,11 @@ from app.events.catalog import (
     unit_stream_id,
 )
 from app.events.projections import NUMBERING_LOCK, Projected, Projector
+from app.events.store import prepare_append
 from app.metrics import Metrics
+from app.pg import Pool, Statement, together
 from app.services.clock import Clock, SystemClock
+from app.services.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +106,35 @@ class _Stream(Generic[S]):
     unit_key: str | None = None  # registration units are also projected row by row
 
 
-Decide = Callable[[AsyncConnection, S, datetime], Awaitable[Sequence[DomainEvent]]]
-# Runs in the command's transaction after its events are projected, before it commits: what it
-# writes (the HTTP layer stores the idempotent response) commits or rolls back with the events.
-Finish = Callable[[AsyncConnection, "Outcome[Any]"], Awaitable[None]]
+Decide = Callable[[S, datetime, Context], Sequence[DomainEvent]]
+
+
+class Finish(Protocol):
+    """What the caller adds to a command's transaction (the HTTP layer: the reply, and the
+    response an ``Idempotency-Key`` remembers, ``app.api.commands``)."""
+
+    @property
+    def lookup(self) -> Statement | None:
+        """One value to read with the command's own read (e.g. a stored response), or None."""
+
+    def recalled(self, value: Any) -> None:
+        """The lookup's value, before the command decides; raising ends the command."""
+
+    async def __call__(self, tx: Transaction, outcome: Any) -> None:
+        """After the command's writes are deferred, before it commits: what it writes
+        commits or rolls back with the events."""
+
+
+@dataclass(slots=True)
+class _Fact:
+    """One more value a decider needs, read with the command's one read statement."""
+
+    statement: Statement
+    value: Any = None
 
 
 def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) -> Decide[S]:
-    async def run(conn: AsyncConnection, state: S, at: datetime) -> Sequence[DomainEvent]:
+    def run(state: S, at: datetime, context: Context) -> Sequence[DomainEvent]:
         return decide_(state, at)
 
     return run
@@ -112,24 +143,54 @@ def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) ->
 # The provider's first registration, over all its units (a granted registration stays first
 # registered once it stops or expires): the rating rules ask whether it precedes the rating.
 _PROVIDER_FIRST_REGISTERED = (
-    "SELECT min(first_registered_on) FROM registrations WHERE enterprise_number = :kbo"
+    "SELECT min(first_registered_on) FROM registrations WHERE enterprise_number = $1"
 )
 
+# The reads of a command, each one value in the command's one read statement.
+_STREAM_EVENTS = (
+    "SELECT json_agg(json_build_array(event_type, schema_version, data) ORDER BY version)"
+    " FROM events WHERE stream_id = $1"
+)
+# Every bureau's stream head: its state kept in the process is current while they agree.
+_BUREAU_HEADS = Statement(
+    "SELECT json_object_agg(b.bureau_id, json_build_array(h.version, encode(h.hash, 'hex')))"
+    " FROM bureaus b CROSS JOIN LATERAL (SELECT version, hash FROM events"
+    " WHERE stream_id = $1 || b.bureau_id ORDER BY version DESC LIMIT 1) h",
+    (bureau_stream_id(""),),
+)
+_BUREAU_STREAMS = (
+    "SELECT stream_id, json_agg(json_build_array(event_type, schema_version, data)"
+    " ORDER BY version) AS events, max(version) AS version,"
+    " (array_agg(encode(hash, 'hex') ORDER BY version DESC))[1] AS hash"
+    " FROM events WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
+)
 _IDENTIFIER_IN_USE = {
-    SubmitApplication: ("application_id", "SELECT 1 FROM applications WHERE application_id = :id"),
-    ChooseAuditBureau: ("audit_id", "SELECT 1 FROM audits WHERE audit_id = :id"),
+    SubmitApplication: (
+        "application_id",
+        "SELECT EXISTS (SELECT 1 FROM applications WHERE application_id = $1)",
+    ),
+    ChooseAuditBureau: ("audit_id", "SELECT EXISTS (SELECT 1 FROM audits WHERE audit_id = $1)"),
 }
 
 
-async def _refuse_identifiers_in_use(conn: AsyncConnection, command: Command) -> None:
+def _identifier_check(command: Command) -> tuple[str, str, Statement] | None:
     """Ids that clients choose name one application or audit across all units."""
     found = _IDENTIFIER_IN_USE.get(type(command))
     if found is None:
-        return
+        return None
     field, sql = found
     identifier = getattr(command, field)
-    if await conn.scalar(text(sql), {"id": identifier}):
-        raise errors.IdentifierInUse(f"{field} {identifier!r} is already in use")
+    return field, identifier, Statement(sql, (identifier,))
+
+
+def _one_read(reads: Sequence[Statement]) -> Statement:
+    sqls, args = together(reads)
+    return Statement(_select_each(tuple(sqls)), tuple(args))
+
+
+@lru_cache(maxsize=64)
+def _select_each(sqls: tuple[str, ...]) -> str:
+    return "SELECT " + ", ".join(f"({sql})" for sql in sqls)
 
 
 class RegistrationService:
@@ -143,8 +204,11 @@ class RegistrationService:
         starter_criteria: StarterCriteria | None = None,
         hourly_rates: tuple[HourlyRate, ...] = HOURLY_RATES,
         attempts: int = 5,
+        pg: Pool | None = None,
     ) -> None:
         self.engine = engine
+        # the commands' connections: the app's pool, or one closed with the engine
+        self.pg = pg or Pool.for_engine(engine)
         self.clock = clock or SystemClock()
         self.projector = projector or Projector()
         self.registry = registry
@@ -152,6 +216,8 @@ class RegistrationService:
         self.hourly_rates = hourly_rates
         self.attempts = attempts
         self.metrics: Metrics | None = None  # the app's: counts the events each command commits
+        # bureau id -> (stream version, head hash, state folded up to it)
+        self._bureaus: dict[str, tuple[int, str | None, BureauState]] = {}
 
     # --- commands -------------------------------------------------------------------------
 
@@ -168,21 +234,16 @@ class RegistrationService:
         if isinstance(command, SubmitApplication) and command.unit.key != unit_key:
             raise ValueError("the command's unit is not the stream's unit")
         stream = _Stream(unit_stream_id(unit_key), UNIT_STREAM, UnitState(), evolve, unit_key)
-
-        async def decide_unit(
-            conn: AsyncConnection, state: UnitState, at: datetime
-        ) -> Sequence[DomainEvent]:
-            await _refuse_identifiers_in_use(conn, command)
-            return decide(command, state, at, await self._context(conn))
-
         return await self._run(
             stream,
-            decide_unit,
+            partial(decide, command),
             metadata,
             expected_version=expected_version,
             now=now,
             numbering=isinstance(command, RecordDecision),
             finish=finish,
+            context=True,
+            identifier=_identifier_check(command),
         )
 
     async def execute_bureau(
@@ -215,15 +276,16 @@ class RegistrationService:
             rating_stream_id(command.reference), RATING_STREAM, RatingState(), evolve_rating
         )
 
-        async def decide_with_registration(
-            conn: AsyncConnection, state: RatingState, at: datetime
-        ) -> Sequence[DomainEvent]:
-            first_registered_on = await conn.scalar(
-                text(_PROVIDER_FIRST_REGISTERED), {"kbo": str(command.provider)}
-            )
-            return decide_rating(command, state, at, first_registered_on)
+        first = _Fact(Statement(_PROVIDER_FIRST_REGISTERED, (str(command.provider),)))
 
-        return await self._run(stream, decide_with_registration, metadata, finish=finish)
+        def decide_with_registration(
+            state: RatingState, at: datetime, context: Context
+        ) -> Sequence[DomainEvent]:
+            return decide_rating(command, state, at, first.value)
+
+        return await self._run(
+            stream, decide_with_registration, metadata, finish=finish, fact=first
+        )
 
     async def update_profile(
         self,
@@ -257,11 +319,23 @@ class RegistrationService:
         now: datetime | None = None,
         numbering: bool = False,
         finish: Finish | None = None,
+        context: bool = False,
+        identifier: tuple[str, str, Statement] | None = None,
+        fact: _Fact | None = None,
     ) -> Outcome[S]:
         for attempt in range(1, self.attempts + 1):
             try:
                 outcome = await self._attempt(
-                    stream, decide_, metadata, expected_version, now, numbering, finish
+                    stream,
+                    decide_,
+                    metadata,
+                    expected_version,
+                    now,
+                    numbering,
+                    finish,
+                    context,
+                    identifier,
+                    fact,
                 )
             except ConcurrencyConflict as conflict:
                 if expected_version is not None:
@@ -284,55 +358,98 @@ class RegistrationService:
         now: datetime | None,
         numbering: bool,
         finish: Finish | None,
+        context: bool,
+        identifier: tuple[str, str, Statement] | None,
+        fact: _Fact | None,
     ) -> Outcome[S]:
         # Events are recorded at the clock's time; ``now`` (the deadline job's --now) only
         # sets the instant the rules judge at, so nothing is ever recorded in the future.
         recorded_at = self.clock.now()
         at = now or recorded_at
-        async with self.engine.connect() as conn, conn.begin():
-            if numbering:  # before any write: see app/events/projections.py
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NUMBERING_LOCK})
-            store = EventStore(conn, self.registry)
-            recorded = await store.read_stream(stream.stream_id)
+        lookup = finish.lookup if finish is not None else None
+        reads = [Statement(_STREAM_EVENTS, (stream.stream_id,))]
+        reads += [_BUREAU_HEADS] if context else []
+        reads += [identifier[2]] if identifier else []
+        reads += [fact.statement] if fact else []
+        reads += [lookup] if lookup else []
+        # a decision takes the numbering lock before any write: see app/events/projections.py
+        lock = NUMBERING_LOCK if numbering else None
+        async with self.pg.connection() as conn, Transaction.begin(conn, lock=lock) as tx:
+            values = list(await conn.fetchrow(*_args(_one_read(reads))))
+            recorded, values = values[0] or [], values[1:]
+            heads = values.pop(0) if context else None
+            in_use = values.pop(0) if identifier else False
+            if fact is not None:
+                fact.value = values.pop(0)
+            if finish is not None and lookup is not None:
+                finish.recalled(values.pop(0))
             state = stream.initial
-            for item in recorded:
-                state = stream.evolve(state, item.event)
+            for event_type, schema_version, data in recorded:
+                state = stream.evolve(
+                    state, self.registry.deserialize(event_type, schema_version, data)
+                )
             version = len(recorded)
             if expected_version is not None and expected_version != version:
                 raise StaleVersion(expected_version, version)
-            events: Sequence[DomainEvent] = await decide_(conn, state, at)
+            if identifier and in_use:
+                raise errors.IdentifierInUse(f"{identifier[0]} {identifier[1]!r} is already in use")
+            rules = await self._context(conn, heads or {}) if context else Context()
+            events: Sequence[DomainEvent] = decide_(state, at, rules)
             if events:
-                await store.append(
-                    stream.stream_id,
-                    stream.stream_type,
-                    version,
-                    events,
-                    metadata,
-                    recorded_at=recorded_at,
+                tx.append(
+                    prepare_append(
+                        self.registry,
+                        stream.stream_id,
+                        stream.stream_type,
+                        version,
+                        events,
+                        metadata,
+                        recorded_at=recorded_at,
+                    )
                 )
-                for offset, event in enumerate(events, start=1):
-                    state = stream.evolve(state, event)
-                    unit = (stream.unit_key, state) if stream.unit_key else None
-                    projected = Projected(stream.stream_id, version + offset, event, recorded_at)
-                    await self.projector.apply(conn, projected, unit)  # type: ignore[arg-type]
+                state = await self._project(tx, stream, state, version, events, recorded_at)
             outcome = Outcome(stream.stream_id, version + len(events), state, tuple(events))
             if finish is not None:
-                await finish(conn, outcome)
+                await finish(tx, outcome)
         return outcome
 
-    async def _context(self, conn: AsyncConnection) -> Context:
+    async def _project(
+        self,
+        tx: Transaction,
+        stream: _Stream[S],
+        state: S,
+        version: int,
+        events: Sequence[DomainEvent],
+        recorded_at: datetime,
+    ) -> S:
+        """Fold the new events and project them; their writes wait in ``tx`` (deferred)."""
+        for offset, event in enumerate(events, start=1):
+            state = stream.evolve(state, event)
+            unit = (stream.unit_key, state) if stream.unit_key else None
+            projected = Projected(stream.stream_id, version + offset, event, recorded_at)
+            await self.projector.apply(tx, projected, unit)  # type: ignore[arg-type]
+        return state
+
+    async def _context(self, conn: Any, heads: dict[str, list[Any]]) -> Context:
         """What the decider needs from elsewhere: the bureaus, folded from their own streams
-        (every appointment period counts), and the settings."""
-        ids = (await conn.execute(text("SELECT bureau_id FROM bureaus"))).scalars().all()
-        recorded = await EventStore(conn, self.registry).read_streams(
-            [bureau_stream_id(bureau_id) for bureau_id in ids]
-        )
-        bureaus: dict[str, BureauState] = {}
-        for item in recorded:
-            bureau_id = bureau_id_from_stream(item.stream_id)
-            bureaus[bureau_id] = evolve_bureau(bureaus.get(bureau_id, BureauState()), item.event)
+        (every appointment period counts), and the settings. The folds are kept; a bureau's
+        stream is read again (one more round trip) only when its head changed."""
+        stale = [
+            bureau_id
+            for bureau_id, (version, hash_) in heads.items()
+            if self._bureaus.get(bureau_id, (None, None))[:2] != (version, hash_)
+        ]
+        if stale:
+            rows = await conn.fetch(_BUREAU_STREAMS, [bureau_stream_id(b) for b in stale])
+            for row in rows:
+                bureau = BureauState()
+                for event_type, schema_version, data in row["events"]:
+                    event = self.registry.deserialize(event_type, schema_version, data)
+                    bureau = evolve_bureau(bureau, event)
+                bureau_id = bureau_id_from_stream(row["stream_id"])
+                self._bureaus[bureau_id] = (row["version"], row["hash"], bureau)
         return Context(
-            bureaus=bureaus,
+            bureaus={bureau_id: self._bureaus[bureau_id][2] for bureau_id in heads},
             starter_criteria=self.starter_criteria,
             hourly_rates=self.hourly_rates,
         )
@@ -367,3 +484,7 @@ class RegistrationService:
         if found is None:
             raise UnknownResource(f"{key!r} does not exist")
         return str(found)
+
+
+def _args(read: Statement) -> tuple[Any, ...]:
+    return (read.sql, *read.args)

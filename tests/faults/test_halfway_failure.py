@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.events import SwornDeclarationReceived
 from app.events.projections import Projected, Projector
 from app.main import create_app
+from app.pg import Executes
 from app.services.clock import FixedClock
 from app.settings import Settings
 from tests.api.support import AGENCY, PROVIDER, application_body, ok
@@ -32,7 +33,7 @@ class FaultyProjector(Projector):
         super().__init__()
         self.fail_on: type | None = None
 
-    async def apply(self, conn: AsyncConnection, item: Projected, unit: Any) -> None:
+    async def apply(self, conn: Executes, item: Projected, unit: Any) -> None:
         await super().apply(conn, item, unit)
         if self.fail_on is not None and isinstance(item.event, self.fail_on):
             raise ProjectionFault("the projection failed halfway")
