@@ -20,14 +20,36 @@ finish, and only then runs the app's lifespan shutdown. An event stream (``GET /
 never finishes by itself, so it would wait for the stream, and the stream for the lifespan:
 a stop would hang until a second Ctrl-C. This server sets ``app.state.stopping`` (the event the
 streams watch; the lifespan sets it too) *before* it waits, so streams end and the stop is clean.
+
+**Workers.** ``kmop serve --workers N`` (``serve_workers``): the parent binds the listening
+socket once and starts N worker processes (``spawn``: each imports the app and builds its own
+with ``create_app``, its own SQLAlchemy engine and asyncpg pool) that accept on that one socket.
+Worker 0 alone runs the background jobs (deadline job, checkpoints, forgetting idempotency
+keys): they are safe on several servers (``tests/integration/test_two_servers.py``), but N
+copies per machine would only repeat each other's work. On SIGTERM or Ctrl-C the parent asks
+every worker to stop (SIGTERM: each finishes its requests in flight within the grace, as one
+process does), waits for them and returns; the workers sit in their own process group, so a
+Ctrl-C at a terminal reaches them once, through the parent. A worker that exits by itself
+(crashed, or could not start) stops the others and makes ``kmop serve`` exit 1: the
+orchestrator restarts the whole, rather than the parent hiding a crash loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import multiprocessing
+import os
+import signal
 import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from http import HTTPStatus
+from multiprocessing.connection import wait
+from types import FrameType
 from typing import Any
 
 import h11
@@ -37,6 +59,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from app.api.problems import TYPE_BASE
 from app.settings import Settings
+
+log = logging.getLogger("kmop.serve")
 
 DEFAULT_MAX_HEAD_BYTES = 16_384
 LINGER_SECONDS = 2.0  # after refusing a head, how long the rest of it is read and dropped
@@ -176,3 +200,107 @@ class Server(uvicorn.Server):
 def run(app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:
     """``uvicorn.run`` for our app: re-raises Ctrl-C after the graceful shutdown, as it does."""
     Server(app, host=host, port=port, log_level=log_level).run()
+
+
+# --- several worker processes on one socket --------------------------------------------------
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket every worker accepts on, bound by the parent (as uvicorn binds it)."""
+    config = uvicorn.Config(app=None, host=host, port=port, log_config=None)  # type: ignore[arg-type]
+    sock = config.bind_socket()
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(
+    make_app: Callable[[int], FastAPI],
+    index: int,
+    sock: socket.socket,
+    config: dict[str, Any],
+) -> None:
+    """One worker: its own app (pools, metrics), served on the parent's socket until SIGTERM."""
+    os.setpgrp()  # out of the terminal's process group: Ctrl-C reaches it through the parent
+    parent = os.getppid()
+    _stop_when_orphaned(parent)
+    # uvicorn re-raises the SIGTERM it shut down for; end by an exception so the exit is 0
+    signal.signal(signal.SIGTERM, _interrupt)
+    with suppress(KeyboardInterrupt):
+        Server(make_app(index), **config).run(sockets=[sock])
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """A worker whose parent died (SIGKILL, OOM) stops gracefully rather than serve on alone."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="kmop-parent-watch", daemon=True).start()
+
+
+def serve_workers(
+    make_app: Callable[[int], FastAPI],
+    workers: int,
+    *,
+    host: str,
+    port: int,
+    grace_seconds: float,
+    **config: Any,
+) -> int:
+    """Serve ``make_app(i)`` in ``workers`` processes sharing one socket until SIGTERM or
+    SIGINT; the exit status: 0 after a requested stop, 1 if a worker exited by itself.
+    ``make_app`` must be picklable (a module-level function): workers are spawned."""
+    sock = listening_socket(host, port)
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(make_app, i, sock, config), name=f"kmop-worker-{i}")
+        for i in range(workers)
+    ]
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+        for process in processes:
+            if process.pid is not None and process.exitcode is None:
+                os.kill(process.pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for process in processes:
+            process.start()
+        log.info("serving on %s:%d with %d workers", host, port, workers)
+        crashed = _supervise(processes, stopping, stop)
+        deadline = time.monotonic() + grace_seconds + 30
+        for process in processes:
+            process.join(max(0.1, deadline - time.monotonic()))
+            if process.exitcode is None:  # past the grace and then some: no more waiting
+                process.kill()
+                process.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+    return 1 if crashed else 0
+
+
+def _supervise(
+    processes: Sequence[multiprocessing.process.BaseProcess],
+    stopping: threading.Event,
+    stop: Callable[[int, FrameType | None], None],
+) -> bool:
+    """Wait until a stop is asked for (False) or a worker exits by itself (True)."""
+    while not stopping.is_set():
+        wait([p.sentinel for p in processes], timeout=0.5)
+        ended = [p for p in processes if p.exitcode is not None]
+        if ended and not stopping.is_set():
+            for p in ended:
+                log.error("worker %s (pid %s) exited with %s: stopping", p.name, p.pid, p.exitcode)
+            stop(signal.SIGTERM, None)
+            return True
+    return False

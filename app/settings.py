@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".kmop"), description="Embedded PostgreSQL lives here.")
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes `kmop serve` starts on the one port (`--workers`); each has its "
+        "own pools, so the database sees workers x (db_pool_size + db_max_overflow) at most.",
+    )
     db_pool_size: int = 10
     db_max_overflow: int = 10
     registration_number_base: int = Field(
