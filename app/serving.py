@@ -1,10 +1,12 @@
 """Serving the app with uvicorn: bounded request heads, and open event streams that end when
 the service stops.
 
-**Request heads.** uvicorn's default protocol (httptools, when installed) reads a request line
-and headers of any size into memory and waits for them for ever: a 50 MB header was read whole,
-and a client sending one header line every few seconds (slowloris) held its connection open
-indefinitely. The service speaks HTTP/1.1 through h11 instead, with ``BoundedH11Protocol``:
+**Request heads.** uvicorn's protocols read a request line and headers of any size into memory
+and wait for them for ever: a 50 MB header was read whole, and a client sending one header line
+every few seconds (slowloris) held its connection open indefinitely. The service speaks
+HTTP/1.1 through uvicorn's httptools protocol with bounds, ``BoundedHttpToolsProtocol`` (or,
+with ``KMOP_HTTP_PROTOCOL=h11``, through ``BoundedH11Protocol``: the same bounds on h11, pure
+Python and slower: 0.5-0.7 against 0.3-0.4 ms of CPU for a ``/healthz``, BENCHMARKS.md):
 
 * a head (request line and headers) longer than ``KMOP_MAX_HEADER_BYTES`` is refused with 431
   ``headers-too-large`` as soon as that many bytes are buffered, and the connection closed;
@@ -50,12 +52,13 @@ from contextlib import suppress
 from http import HTTPStatus
 from multiprocessing.connection import wait
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import h11
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.api.problems import TYPE_BASE
 from app.settings import Settings
@@ -79,36 +82,25 @@ class _RecordingConnection(h11.Connection):
             raise
 
 
-class BoundedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a deadline for each request head and problem+json refusals.
-    ``max_head_bytes`` reaches h11 as uvicorn's ``h11_max_incomplete_event_size``."""
+class _HeadBounds:
+    """What both protocols share: the deadline of each request head, and the problem+json
+    refusals (431, 408, 400) that close the connection gently."""
 
     header_timeout: float = 10.0
+    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES
+    _head_deadline: asyncio.TimerHandle | None = None
+    _refused: bool = False
+    # provided by uvicorn's protocol classes, which come after this one in the MRO
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    logger: logging.Logger
+    if TYPE_CHECKING:
 
-    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
-        super().__init__(config, *args, **kwargs)
-        self.max_head_bytes = config.h11_max_incomplete_event_size or DEFAULT_MAX_HEAD_BYTES
-        self.recording = _RecordingConnection(h11.SERVER, self.max_head_bytes)
-        self.conn = self.recording
-        self._head_deadline: asyncio.TimerHandle | None = None
-        self._refused = False
+        def _unset_keepalive_if_required(self) -> None: ...
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._start_head_deadline()
-
-    def data_received(self, data: bytes) -> None:
-        if self._refused:
-            return  # lingering after a refusal: what still arrives is dropped unread
-        if self._head_deadline is None and self.conn.their_state is h11.IDLE:
-            self._start_head_deadline()  # the first bytes of the next request on this connection
-        super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
-            self._stop_head_deadline()  # the head is in (or the connection failed)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_head_deadline()
-        super().connection_lost(exc)
+    def _waiting_for_head(self) -> bool:
+        """Whether a request head is due and not complete yet."""
+        raise NotImplementedError
 
     def _start_head_deadline(self) -> None:
         self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
@@ -120,7 +112,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def _head_too_slow(self) -> None:
         self._head_deadline = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._waiting_for_head() and not self.transport.is_closing():
             self.logger.warning("Request head not complete in time: connection closed.")
             self._refuse(
                 408,
@@ -129,18 +121,13 @@ class BoundedH11Protocol(H11Protocol):
                 "seconds (KMOP_HEADER_TIMEOUT_SECONDS)",
             )
 
-    def send_400_response(self, msg: str) -> None:
-        """h11 refused the head: too long (its hint is 431) or not HTTP."""
-        error = self.recording.last_error
-        if error is not None and error.error_status_hint == 431:
-            self._refuse(
-                431,
-                "headers-too-large",
-                f"the request line and headers are longer than {self.max_head_bytes} bytes "
-                "(KMOP_MAX_HEADER_BYTES)",
-            )
-        else:
-            self._refuse(400, "malformed-request", "the request is not valid HTTP/1.1")
+    def _refuse_too_large(self) -> None:
+        self._refuse(
+            431,
+            "headers-too-large",
+            f"the request line and headers are longer than {self.max_head_bytes} bytes "
+            "(KMOP_MAX_HEADER_BYTES)",
+        )
 
     def _refuse(self, status: int, code: str, detail: str) -> None:
         phrase = HTTPStatus(status).phrase
@@ -171,14 +158,117 @@ class BoundedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def bounded_protocol(header_timeout: float) -> type[BoundedH11Protocol]:
-    return type("BoundedH11Protocol", (BoundedH11Protocol,), {"header_timeout": header_timeout})
+class BoundedHttpToolsProtocol(_HeadBounds, HttpToolsProtocol):
+    """uvicorn's httptools protocol (the fast one: llhttp, in C) with the bounds. httptools
+    keeps a header it has not seen the end of in its own buffer, however long, so the bytes of
+    a head are counted *before* they are fed to it: at most ``max_head_bytes`` of a head are
+    ever fed, and the next byte is a 431. The count runs from a request's first byte to the end
+    of its headers (``on_headers_complete``); a request pipelined behind another in the same
+    read is counted from the next read on."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.max_head_bytes = config.h11_max_incomplete_event_size or DEFAULT_MAX_HEAD_BYTES
+        self._in_head = True  # a head is due: from the connection's start, after each request
+        self._head_bytes = 0
+
+    def _waiting_for_head(self) -> bool:
+        return self._in_head
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # lingering after a refusal: what still arrives is dropped unread
+        while data and self._in_head:
+            if self._head_deadline is None:
+                self._start_head_deadline()  # the first bytes of the next request
+            room = self.max_head_bytes - self._head_bytes
+            if room <= 0:
+                self._refuse_too_large()
+                return
+            piece, data = data[:room], data[room:]
+            self._head_bytes += len(piece)
+            super().data_received(piece)
+            if self._refused or self.parser is None or self.transport.is_closing():
+                return
+        if data:
+            super().data_received(data)  # a body (or what follows the head in this read)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        self._stop_head_deadline()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True  # its deadline starts with the next request's first byte
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_deadline()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(400, "malformed-request", "the request is not valid HTTP/1.1")
+
+
+class BoundedH11Protocol(_HeadBounds, H11Protocol):
+    """uvicorn's h11 protocol (pure Python, slower) with the bounds: ``max_head_bytes`` reaches
+    h11 as uvicorn's ``h11_max_incomplete_event_size``, and h11 refuses a longer head."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.max_head_bytes = config.h11_max_incomplete_event_size or DEFAULT_MAX_HEAD_BYTES
+        self.recording = _RecordingConnection(h11.SERVER, self.max_head_bytes)
+        self.conn = self.recording
+
+    def _waiting_for_head(self) -> bool:
+        return self.conn.their_state is h11.IDLE
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # lingering after a refusal: what still arrives is dropped unread
+        if self._head_deadline is None and self.conn.their_state is h11.IDLE:
+            self._start_head_deadline()  # the first bytes of the next request on this connection
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._stop_head_deadline()  # the head is in (or the connection failed)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_deadline()
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """h11 refused the head: too long (its hint is 431) or not HTTP."""
+        error = self.recording.last_error
+        if error is not None and error.error_status_hint == 431:
+            self._refuse_too_large()
+        else:
+            self._refuse(400, "malformed-request", "the request is not valid HTTP/1.1")
+
+
+PROTOCOLS: dict[str, type[_HeadBounds]] = {
+    "httptools": BoundedHttpToolsProtocol,
+    "h11": BoundedH11Protocol,
+}
+
+
+def bounded_protocol(kind: str, header_timeout: float) -> type[_HeadBounds]:
+    base = PROTOCOLS[kind]
+    return type(base.__name__, (base,), {"header_timeout": header_timeout})
 
 
 def http_limits(settings: Settings) -> dict[str, Any]:
     """uvicorn's configuration for the bounds on request heads (see the module's docstring)."""
     return {
-        "http": bounded_protocol(settings.header_timeout_seconds),
+        "http": bounded_protocol(settings.http_protocol, settings.header_timeout_seconds),
         "h11_max_incomplete_event_size": settings.max_header_bytes,
     }
 

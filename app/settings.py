@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         description="Longest request line and headers `kmop serve` reads; longer: 431 and the "
         "connection closed.",
     )
+    http_protocol: Literal["httptools", "h11"] = Field(
+        default="httptools",
+        description="The HTTP/1.1 parser `kmop serve` uses, both with the bounds on request "
+        "heads: httptools (llhttp, in C) or h11 (pure Python, slower).",
+    )
     header_timeout_seconds: float = Field(
         default=10,
         gt=0,
