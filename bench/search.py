@@ -11,11 +11,11 @@ For each size (1,000, 10,000, 100,000 providers, loaded in increments) it
    the projections (``rebuild_projections``) and runs ``VACUUM ANALYZE`` as autovacuum would;
 2. runs ``EXPLAIN (ANALYZE, BUFFERS)`` on the SQL of sample queries of each kind (the database's
    own time, with no queueing);
-3. serves the app with uvicorn in a subprocess (``--workers`` each) and measures four kinds of
-   query from 32 concurrent keep-alive clients (httpx): ``name`` (words of loaded names, some
-   with a typo or without accents), ``number`` (DV.O/DV.A numbers in mixed written forms),
-   ``theme+region`` and ``combined`` (text + theme + service type + region); then the same
-   queries from one client, which shows the latency without queueing. The app's own access
+3. serves the app with ``kmop serve`` in a subprocess (``--workers`` each) and measures four
+   kinds of query from 32 concurrent keep-alive clients (httpx): ``name`` (words of loaded
+   names, some with a typo or without accents), ``number`` (DV.O/DV.A numbers in mixed written
+   forms), ``theme+region`` and ``combined`` (text + theme + service type + region); then the
+   same queries from one client, which shows the latency without queueing. The app's own access
    log gives the time each request spent in the server ("in app").
 
 The database is a fresh one built by the migrations and dropped at the end (``--keep`` keeps
@@ -401,7 +401,7 @@ def free_port() -> int:
 
 
 class Server:
-    """``uvicorn --factory bench.search:serve_app`` in a subprocess, its stderr in a file."""
+    """``kmop serve`` in a subprocess, its stderr in a file."""
 
     def __init__(self, url: str, workers: int, log: Path) -> None:
         self.port = free_port()
@@ -415,13 +415,16 @@ class Server:
             "KMOP_DEADLINE_INTERVAL_SECONDS": "0",
             "KMOP_CHECKPOINT_INTERVAL_SECONDS": "0",
         }
+        # `kmop serve` as deployed: its HTTP protocol (httptools with the bounds on heads), its
+        # workers, its JSON access log on stderr
         command = [
-            sys.executable, "-m", "uvicorn", "--factory", "bench.search:serve_app",
+            sys.executable, "-m", "app", "serve", "--no-migrate",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-            "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "30",
         ]  # fmt: skip
         self._stderr = log.open("ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=self._stderr)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._stderr, stderr=self._stderr
+        )
         self.base_url = f"http://127.0.0.1:{self.port}"
 
     async def ready(self) -> None:
