@@ -372,6 +372,7 @@ async def explain(url: str, queries: Sequence[dict[str, str]], day: date) -> Exp
             for params in queries:
                 captured.clear()
                 await search.search(conn, as_query(params), today=day, page=1, limit=20)
+                await asyncio.sleep(0)  # asyncpg calls query loggers with call_soon
                 statements = list(captured)
                 planning = execution = 0.0
                 plans = []

@@ -219,41 +219,55 @@ async def search(
 ) -> Found:
     params: dict[str, Any] = {
         "today": today,
-        "limit": limit,
         "fetch": limit + 1,
         "offset": (page - 1) * limit,
-        "later_page": page > 1,
         "cap": COUNT_CAP + 1,
     }
     mode = await _text_mode(conn, query) if query.text else None
     where, rank = _conditions(query, params, mode)
     condition = " AND ".join(where)
     source = _source(query, params, mode)
-    # The page (one more row than asked: is there a next page?), then one row per provider on
-    # it, or a single row of NULLs when it is empty, each with the capped total: counted only
-    # when the page does not tell it (it is full, or a later page is empty), else NULL.
-    rows = await fetch(
-        conn,
-        f"WITH page AS MATERIALIZED ("
-        f" SELECT {_COLUMNS}, p.search_name, {rank} AS rank FROM {source} WHERE {condition}"
-        " ORDER BY rank DESC, p.search_name, p.enterprise_number"
-        " LIMIT :fetch OFFSET :offset),"
-        " seen AS (SELECT count(*) AS n FROM page)"
-        " SELECT CASE WHEN seen.n > :limit OR (seen.n = 0 AND :later_page)"
-        f" THEN (SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {condition} LIMIT :cap) c)"
-        " END AS counted, found.*"
-        f" FROM seen LEFT JOIN LATERAL (SELECT {_COLUMNS}, {_DETAILS}, p.rank, p.search_name"
-        " FROM page p) found ON true"
-        " ORDER BY found.rank DESC, found.search_name, found.enterprise_number",
-        params,
-    )
+    rows = await fetch(conn, _search_statement(source, condition, rank), params)
     counted = rows[0]["counted"]
     items = [_public(row) for row in rows if row["enterprise_number"] is not None]
     more = len(items) > limit
     items = items[:limit]
-    if counted is None:
+    if not more and (page == 1 or items):
         return Found(items, (page - 1) * limit + len(items), True, False)
     return Found(items, min(counted, COUNT_CAP), counted <= COUNT_CAP, more)
+
+
+@lru_cache(maxsize=256)
+def _search_statement(source: str, condition: str, rank: str) -> str:
+    """One statement: the matches, up to one more than ``COUNT_CAP`` (``hits``: the capped
+    total); the page (one row more than asked: is there a next page?) sorted from those when
+    they are all the matches, or else (more than the cap match: a common filter) walked in the
+    order of ``public_providers_sort_idx``, which carries the themes and regions so that the
+    walk reads the index alone; then one row per provider on the page with its registrations
+    and rating, or a single row of NULLs when the page is empty, each with the capped total.
+    The branch not taken costs nothing: its condition is a one-time filter on ``counted``."""
+    return (
+        f"WITH hits AS MATERIALIZED ("
+        f" SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
+        f" WHERE {condition} LIMIT :cap),"
+        " counted AS (SELECT count(*) AS n FROM hits),"
+        " page AS MATERIALIZED ("
+        " (SELECT h.enterprise_number, h.search_name, h.rank FROM hits h"
+        " WHERE (SELECT n FROM counted) < :cap"
+        " ORDER BY h.rank DESC, h.search_name, h.enterprise_number"
+        " LIMIT :fetch OFFSET :offset)"
+        " UNION ALL"
+        f" (SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
+        f" WHERE (SELECT n FROM counted) >= :cap AND {condition}"
+        " ORDER BY rank DESC, p.search_name, p.enterprise_number"
+        " LIMIT :fetch OFFSET :offset))"
+        " SELECT (SELECT n FROM counted) AS counted, found.*"
+        " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+        f" SELECT {_COLUMNS}, {_DETAILS}, o.rank, o.search_name"
+        " FROM page o JOIN public_providers p ON p.enterprise_number = o.enterprise_number"
+        " ) found ON true"
+        " ORDER BY found.rank DESC, found.search_name, found.enterprise_number"
+    )
 
 
 async def provider(
