@@ -127,9 +127,13 @@ async def _append_all(engine: AsyncEngine, appends: Sequence[Append]) -> None:
 
 
 async def already_loaded(engine: AsyncEngine, day: date) -> Loaded:
-    """What a database kept by an earlier run holds (every provider applied: one row each)."""
+    """What a database kept by an earlier run holds (every provider applied for at least one
+    unit; only granted ones have a ``public_providers`` row since migration 0006)."""
     async with engine.connect() as conn:
-        providers = int(await conn.scalar(text("SELECT count(*) FROM public_providers")) or 0)
+        providers = int(
+            await conn.scalar(text("SELECT count(DISTINCT enterprise_number) FROM registrations"))
+            or 0
+        )
         events = int(await conn.scalar(text("SELECT count(*) FROM events")) or 0)
         listed = await conn.scalar(text(_LISTED), {"today": day})
         appends = await conn.scalar(
