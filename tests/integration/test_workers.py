@@ -77,3 +77,34 @@ async def test_two_workers_share_the_port_and_stop_together(database_url: str) -
     assert process.returncode == 0, server.output
     assert [pid for pid in workers.values() if alive(pid)] == [], server.output
     assert server.output.count("Finished server process") == 2, server.output
+
+
+async def test_a_worker_that_dies_stops_the_others_and_the_exit_is_1(database_url: str) -> None:
+    """No crash loop hidden behind the parent: the orchestrator sees it and restarts the whole."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = await spawn_serve(
+        port,
+        "--no-migrate",
+        "--workers",
+        "2",
+        KMOP_DATABASE_URL=database_url,
+        KMOP_DEADLINE_INTERVAL_SECONDS="0",
+        KMOP_CHECKPOINT_INTERVAL_SECONDS="0",
+    )
+    server = Server(process)
+    try:
+        await wait_ready(f"{base}/readyz", server)
+        workers = await workers_answering(base)
+        os.kill(workers["1"], signal.SIGKILL)
+        await asyncio.wait_for(process.wait(), timeout=60)
+        await server.reader
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    assert process.returncode == 1, server.output
+    assert "worker kmop-worker-1" in server.output, server.output
+    assert "exited with -9" in server.output, server.output
+    assert not alive(workers["0"]), server.output
