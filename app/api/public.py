@@ -123,7 +123,7 @@ async def search_providers(
         service_type=service_type,
         region=region.strip() if region and region.strip() else None,
     )
-    async with pg.connection() as conn:
+    async with pg.connection(custom_plans=True) as conn:
         found = await search.search(conn, query, today=_today(request), page=page, limit=limit)
     result = schemas.PublicSearchResult(
         items=[schemas.PublicProvider.model_validate(item) for item in found.items],
@@ -150,7 +150,7 @@ async def public_provider(request: Request, enterprise_number: str, pg: PgDep) -
         kbo = str(EnterpriseNumber.parse(enterprise_number[:40]))
     except InvalidIdentifier:
         raise UnknownResource(f"{enterprise_number[:40]!r} is not a registered provider") from None
-    async with pg.connection() as conn:
+    async with pg.connection(custom_plans=True) as conn:
         found = await search.provider(conn, kbo, today=_today(request))
     if found is None:
         raise UnknownResource(f"{kbo} is not a registered provider today")
