@@ -13,12 +13,15 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from app.settings import Settings
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -63,35 +66,68 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (KMOP_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (KMOP_PORT)")] = None,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes serving the one port (KMOP_WORKERS; default 1): each its own app "
+            "and pools; the background jobs run in the first",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API. Without KMOP_DATABASE_URL it runs its own PostgreSQL in KMOP_DATA_DIR."""
     from app import db
-    from app.main import create_app
-    from app.serving import Server
+    from app.serving import Server, serve_workers
 
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
+    workers = workers or settings.workers
     with database(settings) as url:
         if migrate_first:
             db.upgrade(url)
-        app = create_app(settings.model_copy(update={"database_url": url}))
+        settings = settings.model_copy(update={"database_url": url})
         shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
         typer.echo(f"API docs: http://{shown}:{port}/docs  (OpenAPI: /openapi.json)")
         # On Ctrl-C or SIGTERM uvicorn stops accepting, lets the requests in flight finish (for
         # at most the grace), shuts the app down, then re-raises the signal: a KeyboardInterrupt
         # (see `main`), after which the database stops too. Our access log replaces uvicorn's;
         # its own lines go through our renderer (log_config=None keeps our logging set-up).
-        with suppress(KeyboardInterrupt):
-            Server(  # uvicorn's, ending open event streams before it waits for them
-                app,
+        config: dict[str, Any] = {
+            "log_config": None,
+            "log_level": "info",
+            "access_log": False,
+            "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        }
+        if workers > 1:
+            status = serve_workers(
+                partial(worker_app, settings),
+                workers,
                 host=host,
                 port=port,
-                log_config=None,
-                log_level="info",
-                access_log=False,
-                timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-            ).run()
+                grace_seconds=settings.shutdown_grace_seconds,
+                **config,
+            )
+            if status:
+                raise typer.Exit(status)
+            return
+        with suppress(KeyboardInterrupt):
+            # uvicorn's, ending open event streams before it waits for them
+            Server(worker_app(settings, 0), host=host, port=port, **config).run()
+
+
+def worker_app(settings: Settings, worker: int) -> FastAPI:
+    """The app one `kmop serve` process serves (worker 0 runs the background jobs). Module-level,
+    so that a spawned worker (``--workers``) can unpickle it; such a worker, a fresh interpreter,
+    sets up its logging as `kmop` does."""
+    import multiprocessing
+
+    from app.logs import configure_logging
+    from app.main import create_app
+
+    if multiprocessing.parent_process() is not None:
+        configure_logging()
+    return create_app(settings, worker=worker)
 
 
 @cli.command()

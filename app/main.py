@@ -89,8 +89,12 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     clock: Clock | None = None,
+    worker: int = 0,
 ) -> FastAPI:
+    """The app. ``worker``: which of `kmop serve --workers`'s processes serves it; only the
+    first (0) runs the background jobs (deadlines, checkpoints, forgetting idempotency keys)."""
     settings = settings or get_settings()
+    background = worker == 0 and settings.environment != "test"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -107,16 +111,16 @@ def create_app(
             app.state.service = make_service(app.state.engine, settings, clock, pg=app.state.pg)
             app.state.service.metrics = app.state.metrics
         jobs = []
-        if settings.deadline_interval_seconds > 0 and settings.environment != "test":
+        if settings.deadline_interval_seconds > 0 and background:
             jobs.append(
                 asyncio.create_task(
                     run_periodically(app.state.service, settings.deadline_interval_seconds)
                 )
             )
-        if settings.environment != "test":
+        if background:
             jobs.append(asyncio.create_task(_forget_idempotency_keys(app.state.engine, settings)))
         checkpoint_key = settings.checkpoint_secret()
-        if settings.checkpoint_interval_seconds > 0 and settings.environment != "test":
+        if settings.checkpoint_interval_seconds > 0 and background:
             if checkpoint_key is None:
                 log.warning("no KMOP_CHECKPOINT_KEY: the event log is not checkpointed")
             else:
@@ -152,7 +156,7 @@ def create_app(
         generate_unique_id_function=_operation_id,
         openapi_tags=TAGS,
     )
-    app.state.metrics = Metrics(lambda: getattr(app.state, "engine", None))
+    app.state.metrics = Metrics(lambda: getattr(app.state, "engine", None), worker=worker)
     if engine is not None:
         app.state.engine = engine
         app.state.pg = _pool(engine.url.render_as_string(hide_password=False), settings)

@@ -11,6 +11,7 @@ they are never behind the events table, and there is no checkpoint to compare wi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -25,8 +26,19 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 
 class Metrics:
-    def __init__(self, engine: Callable[[], AsyncEngine | None] = lambda: None) -> None:
+    def __init__(
+        self, engine: Callable[[], AsyncEngine | None] = lambda: None, *, worker: int = 0
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        # Which process answered the scrape: with `kmop serve --workers N` each worker counts
+        # its own requests, and a scrape of the shared port reaches one of them.
+        Gauge(
+            "kmop_worker_info",
+            "The `kmop serve` worker that answered: its index (0 runs the background jobs) "
+            "and process id.",
+            ["worker", "pid"],
+            registry=self.registry,
+        ).labels(str(worker), str(os.getpid())).set(1)
         self.requests = Counter(
             "kmop_http_requests",
             "HTTP requests answered, by route template, method and status.",

@@ -15,7 +15,14 @@ trip on every checkout and a BEGIN/ROLLBACK around plain reads. Here:
   still rolls back a transaction left open, so the default ``RESET ALL`` round trip buys nothing;
 * no pre-ping: a connection the server dropped fails its first statement, which is a
   ``database-unavailable`` problem (503, ``Retry-After``) like any other outage, and asyncpg
-  does not return a broken connection to the pool.
+  does not return a broken connection to the pool;
+* ``connection(custom_plans=True)`` takes a connection of a second set, opened with
+  ``plan_cache_mode = force_custom_plan`` (a startup parameter: no round trip): PostgreSQL plans
+  each execution for its parameters instead of settling on a generic plan after five. The
+  public search needs it: one prepared statement serves a theme in a province (thousands of
+  matches) and a theme at a postal code (a handful), and a generic plan fit for neither doubled
+  its p99 at 100,000 providers (BENCHMARKS.md); planning costs it about 1 ms. Statements of a
+  fixed shape and selectivity (lookups by key) are better served by the default.
 """
 
 from __future__ import annotations
@@ -68,26 +75,28 @@ class Pool:
         self.max_size = max_size
         self.connect_timeout = connect_timeout
         self.acquire_timeout = acquire_timeout
-        self._pool: asyncpg.Pool | None = None
+        self._pools: dict[bool, asyncpg.Pool] = {}  # by custom_plans
         self._lock = asyncio.Lock()
 
-    async def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
+    async def pool(self, *, custom_plans: bool = False) -> asyncpg.Pool:
+        if custom_plans not in self._pools:
             async with self._lock:
-                if self._pool is None:
-                    self._pool = await asyncpg.create_pool(
+                if custom_plans not in self._pools:
+                    settings = {"plan_cache_mode": "force_custom_plan"} if custom_plans else {}
+                    self._pools[custom_plans] = await asyncpg.create_pool(
                         self.dsn,
                         min_size=0,
                         max_size=self.max_size,
                         timeout=self.connect_timeout,
                         init=_init,
                         reset=_keep,
+                        server_settings=settings,
                     )
-        return self._pool
+        return self._pools[custom_plans]
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        pool = await self.pool()
+    async def connection(self, *, custom_plans: bool = False) -> AsyncIterator[asyncpg.Connection]:
+        pool = await self.pool(custom_plans=custom_plans)
         async with pool.acquire(timeout=self.acquire_timeout) as conn:
             yield conn
 
@@ -97,14 +106,14 @@ class Pool:
             return list(await conn.fetch(query, *args))
 
     async def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
             await pool.close()
 
     def terminate(self) -> None:
         """Close every connection now, without waiting (from synchronous code)."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
             pool.terminate()
 
     @classmethod

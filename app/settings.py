@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".kmop"), description="Embedded PostgreSQL lives here.")
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes `kmop serve` starts on the one port (`--workers`); each has its "
+        "own pools, so the database sees workers x (db_pool_size + db_max_overflow) at most.",
+    )
     db_pool_size: int = 10
     db_max_overflow: int = 10
     registration_number_base: int = Field(
@@ -91,6 +98,11 @@ class Settings(BaseSettings):
         le=1_048_576,
         description="Longest request line and headers `kmop serve` reads; longer: 431 and the "
         "connection closed.",
+    )
+    http_protocol: Literal["httptools", "h11"] = Field(
+        default="httptools",
+        description="The HTTP/1.1 parser `kmop serve` uses, both with the bounds on request "
+        "heads: httptools (llhttp, in C) or h11 (pure Python, slower).",
     )
     header_timeout_seconds: float = Field(
         default=10,

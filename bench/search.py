@@ -11,11 +11,11 @@ For each size (1,000, 10,000, 100,000 providers, loaded in increments) it
    the projections (``rebuild_projections``) and runs ``VACUUM ANALYZE`` as autovacuum would;
 2. runs ``EXPLAIN (ANALYZE, BUFFERS)`` on the SQL of sample queries of each kind (the database's
    own time, with no queueing);
-3. serves the app with uvicorn in a subprocess (``--workers`` each) and measures four kinds of
-   query from 32 concurrent keep-alive clients (httpx): ``name`` (words of loaded names, some
-   with a typo or without accents), ``number`` (DV.O/DV.A numbers in mixed written forms),
-   ``theme+region`` and ``combined`` (text + theme + service type + region); then the same
-   queries from one client, which shows the latency without queueing. The app's own access
+3. serves the app with ``kmop serve`` in a subprocess (``--workers`` each) and measures four
+   kinds of query from 32 concurrent keep-alive clients (httpx): ``name`` (words of loaded
+   names, some with a typo or without accents), ``number`` (DV.O/DV.A numbers in mixed written
+   forms), ``theme+region`` and ``combined`` (text + theme + service type + region); then the
+   same queries from one client, which shows the latency without queueing. The app's own access
    log gives the time each request spent in the server ("in app").
 
 The database is a fresh one built by the migrations and dropped at the end (``--keep`` keeps
@@ -46,7 +46,7 @@ from typing import Any
 import asyncpg
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -59,7 +59,10 @@ from app.events import EventStore
 from app.events.catalog import REGISTRY
 from app.events.projections import Projector
 from app.events.rebuild import rebuild_projections
+from app.pg import Pool
 from app.settings import normalize_database_url
+from bench.history import COLUMNS as HISTORY_COLUMNS
+from bench.history import Rows as HistoryRows
 from bench.search_data import (
     LEGAL_FORM_WORDS,
     LISTED,
@@ -124,9 +127,13 @@ async def _append_all(engine: AsyncEngine, appends: Sequence[Append]) -> None:
 
 
 async def already_loaded(engine: AsyncEngine, day: date) -> Loaded:
-    """What a database kept by an earlier run holds (every provider applied: one row each)."""
+    """What a database kept by an earlier run holds (every provider applied for at least one
+    unit; only granted ones have a ``public_providers`` row since migration 0006)."""
     async with engine.connect() as conn:
-        providers = int(await conn.scalar(text("SELECT count(*) FROM public_providers")) or 0)
+        providers = int(
+            await conn.scalar(text("SELECT count(DISTINCT enterprise_number) FROM registrations"))
+            or 0
+        )
         events = int(await conn.scalar(text("SELECT count(*) FROM events")) or 0)
         listed = await conn.scalar(text(_LISTED), {"today": day})
         appends = await conn.scalar(
@@ -141,15 +148,47 @@ _LISTED = (
 )
 
 
+async def _copy_all(url: str, appends: Sequence[Append], rows: Any) -> None:
+    """The events of ``appends`` COPYed in one transaction, hash-chained as ``append`` does."""
+    conn = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+    try:
+        async with conn.transaction():
+            await conn.copy_records_to_table(
+                "events", records=list(rows.of(appends)), columns=HISTORY_COLUMNS
+            )
+    finally:
+        await conn.close()
+
+
 async def load(
-    engine: AsyncEngine, loaded: Loaded, size: int, day: date, batch: int = 250
+    engine: AsyncEngine,
+    loaded: Loaded,
+    size: int,
+    day: date,
+    batch: int = 250,
+    copy_url: str | None = None,
 ) -> LoadReport:
-    """Append the providers ``loaded.providers`` .. ``size - 1``, then rebuild the projections."""
+    """Append the providers ``loaded.providers`` .. ``size - 1``, then rebuild the projections.
+    With ``copy_url`` (``--copy``) the events are COPYed in batches (``bench/history.py``'s
+    rows, the same hash chains) rather than appended one command at a time: the same store,
+    several times faster to make."""
     started = time.perf_counter()
     first_event = loaded.events
+    rows = HistoryRows() if copy_url else None
+    if copy_url and loaded.providers:
+        raise SystemExit("--copy loads into an empty database only")
+    if copy_url:
+        batch *= 20
+
+    async def write(appends: Sequence[Append]) -> None:
+        if copy_url:
+            await _copy_all(copy_url, appends, rows)
+        else:
+            await _append_all(engine, appends)
+
     bureau_appends, context = bureaus(datetime(2019, 1, 2, 9, tzinfo=UTC))
     if loaded.providers == 0:
-        await _append_all(engine, bureau_appends)
+        await write(bureau_appends)
         loaded.events += sum(len(a.events) for a in bureau_appends)
     pending: list[Append] = []
     for n in range(loaded.providers, size):
@@ -157,7 +196,7 @@ async def load(
         pending += history.appends
         loaded.listed += history.fate in LISTED
         if (n + 1) % batch == 0 or n == size - 1:
-            await _append_all(engine, pending)
+            await write(pending)
             loaded.appends += len(pending)
             loaded.events += sum(len(a.events) for a in pending)
             pending = []
@@ -321,28 +360,28 @@ class Explained:
     slowest: tuple[float, str, str] = (0.0, "", "")  # execution ms, parameters, plan
 
 
-async def explain(engine: AsyncEngine, queries: Sequence[dict[str, str]], day: date) -> Explained:
+async def explain(url: str, queries: Sequence[dict[str, str]], day: date) -> Explained:
     """EXPLAIN (ANALYZE, BUFFERS) the statements ``search.search`` runs for each query."""
-    captured: list[tuple[str, Any]] = []
+    captured: list[tuple[str, tuple[Any, ...]]] = []
 
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if not statement.startswith("EXPLAIN"):
-            captured.append((statement, parameters))
+    def capture(record: Any) -> None:
+        if not record.query.startswith("EXPLAIN"):
+            captured.append((record.query, tuple(record.args)))
 
     result = Explained()
-    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    pool = Pool(url, max_size=1)
     try:
-        async with engine.connect() as conn:
+        async with pool.connection() as conn:
+            conn.add_query_logger(capture)
             for params in queries:
                 captured.clear()
                 await search.search(conn, as_query(params), today=day, page=1, limit=20)
+                await asyncio.sleep(0)  # asyncpg calls query loggers with call_soon
                 statements = list(captured)
                 planning = execution = 0.0
                 plans = []
                 for statement, parameters in statements:
-                    rows = await conn.exec_driver_sql(
-                        f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters
-                    )
+                    rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", *parameters)
                     plan = "\n".join(row[0] for row in rows)
                     plans.append(plan)
                     execution += float(_EXECUTION.findall(plan)[-1])
@@ -351,8 +390,9 @@ async def explain(engine: AsyncEngine, queries: Sequence[dict[str, str]], day: d
                 result.execution_ms.append(execution)
                 if execution > result.slowest[0]:
                     result.slowest = (execution, json.dumps(params), "\n\n".join(plans))
+            conn.remove_query_logger(capture)
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+        await pool.close()
     return result
 
 
@@ -366,7 +406,7 @@ def free_port() -> int:
 
 
 class Server:
-    """``uvicorn --factory bench.search:serve_app`` in a subprocess, its stderr in a file."""
+    """``kmop serve`` in a subprocess, its stderr in a file."""
 
     def __init__(self, url: str, workers: int, log: Path) -> None:
         self.port = free_port()
@@ -380,13 +420,16 @@ class Server:
             "KMOP_DEADLINE_INTERVAL_SECONDS": "0",
             "KMOP_CHECKPOINT_INTERVAL_SECONDS": "0",
         }
+        # `kmop serve` as deployed: its HTTP protocol (httptools with the bounds on heads), its
+        # workers, its JSON access log on stderr
         command = [
-            sys.executable, "-m", "uvicorn", "--factory", "bench.search:serve_app",
+            sys.executable, "-m", "app", "serve", "--no-migrate",
             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-            "--no-access-log", "--log-level", "warning", "--timeout-keep-alive", "30",
         ]  # fmt: skip
         self._stderr = log.open("ab")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=self._stderr)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._stderr, stderr=self._stderr
+        )
         self.base_url = f"http://127.0.0.1:{self.port}"
 
     async def ready(self) -> None:
@@ -504,7 +547,7 @@ async def bench_size(
         sample = await listed_sample(conn, day)
     started = time.perf_counter()
     explained = {
-        kind: await explain(engine, _queries(f"explain:{size}", kind, sample, args.explain), day)
+        kind: await explain(url, _queries(f"explain:{size}", kind, sample, args.explain), day)
         for kind in KINDS
     }
     print(f"  EXPLAIN ANALYZE: {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -643,7 +686,8 @@ async def main(admin_url: str, args: argparse.Namespace) -> str:
         for size in args.sizes:
             if size > loaded.providers:
                 print(f"loading {size:,} providers", file=sys.stderr)
-                loads.append(await load(engine, loaded, size, day))
+                copy_url = url if args.copy else None
+                loads.append(await load(engine, loaded, size, day, copy_url=copy_url))
                 print(load_markdown(loads[-1:]).splitlines()[-1], file=sys.stderr)
             elif size < loaded.providers:
                 raise SystemExit(f"{name} holds {loaded.providers:,} providers, not {size:,}")
@@ -685,6 +729,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--plans", help="write the slowest plan of each kind to this file")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--copy",
+        action="store_true",
+        help="load by COPY (bench/history.py's rows) rather than one append per command",
+    )
     parser.add_argument(
         "--reuse", metavar="DATABASE", help="measure (and load on) a database kept by --keep"
     )

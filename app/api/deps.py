@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.pg import Pool
+
 
 def get_engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
@@ -14,3 +16,12 @@ def get_engine(request: Request) -> AsyncEngine:
 
 
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+
+
+def get_pg(request: Request) -> Pool:
+    """The process's asyncpg pool (``app.pg``): the hot read paths' connections."""
+    pool: Pool = request.app.state.pg
+    return pool
+
+
+PgDep = Annotated[Pool, Depends(get_pg)]

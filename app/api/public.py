@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel
 
 from app.api import schemas, search
-from app.api.deps import EngineDep
+from app.api.deps import PgDep
 from app.api.problems import problem_responses
 from app.api.schemas import Theme
 from app.domain.identifiers import (
@@ -105,7 +105,7 @@ def _today(request: Request) -> date:
 )
 async def search_providers(
     request: Request,
-    engine: EngineDep,
+    pg: PgDep,
     q: SearchText = None,
     number: NumberParam = None,
     theme: Annotated[Theme | None, Query(description="One of /public/options themes")] = None,
@@ -123,7 +123,7 @@ async def search_providers(
         service_type=service_type,
         region=region.strip() if region and region.strip() else None,
     )
-    async with engine.connect() as conn:
+    async with pg.connection(custom_plans=True) as conn:
         found = await search.search(conn, query, today=_today(request), page=page, limit=limit)
     result = schemas.PublicSearchResult(
         items=[schemas.PublicProvider.model_validate(item) for item in found.items],
@@ -145,12 +145,12 @@ async def search_providers(
     },
     summary="A registered provider's public page",
 )
-async def public_provider(request: Request, enterprise_number: str, engine: EngineDep) -> Response:
+async def public_provider(request: Request, enterprise_number: str, pg: PgDep) -> Response:
     try:
         kbo = str(EnterpriseNumber.parse(enterprise_number[:40]))
     except InvalidIdentifier:
         raise UnknownResource(f"{enterprise_number[:40]!r} is not a registered provider") from None
-    async with engine.connect() as conn:
+    async with pg.connection(custom_plans=True) as conn:
         found = await search.provider(conn, kbo, today=_today(request))
     if found is None:
         raise UnknownResource(f"{kbo} is not a registered provider today")

@@ -14,21 +14,25 @@ Everything is PostgreSQL's work, on indexes (migration 0004):
   stopped, expired and refused ones drop out with the event that ends them, and one whose
   validity ran out drops out that day even before the deadline job records the expiry.
 
-The page's registrations and rating come in the same statement (lateral subqueries), so a
-search is one statement, plus a capped count of the exact text matches first when there is free
-text, and a capped count of the total when the page does not tell it.
+The page's registrations and rating, and the capped total when the page does not tell it, come
+in the same statement (lateral subqueries, and a count that runs only when the page is full), so
+a search is one statement, plus a capped count of the exact text matches first when there is
+free text. Statements go through the process's asyncpg pool (``app.pg``): prepared once per
+connection, run in autocommit, nothing else on the wire (no pre-ping, no BEGIN/ROLLBACK).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+import asyncpg
 
 from app.domain.identifiers import RegistrationNumber, ServiceType
 from app.domain.regions import postal_code, province_named, region_key
@@ -153,16 +157,38 @@ def _source(query: Query, params: dict[str, Any], mode: TextMode | None) -> str:
     )
 
 
-async def _text_mode(conn: AsyncConnection, query: Query) -> TextMode:
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+
+
+@lru_cache(maxsize=256)
+def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``:name`` parameters as asyncpg's ``$n``, and the names in their order."""
+    names: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return f"${names.setdefault(match.group(1), len(names) + 1)}"
+
+    return _NAMED.sub(number, sql), tuple(names)
+
+
+async def fetch(
+    conn: asyncpg.Connection, sql: str, params: Mapping[str, Any]
+) -> list[asyncpg.Record]:
+    """One statement with named parameters: prepared (and cached) by asyncpg, autocommit."""
+    statement, names = _positional(sql)
+    return list(await conn.fetch(statement, *(params[name] for name in names)))
+
+
+async def _text_mode(conn: asyncpg.Connection, query: Query) -> TextMode:
     params: dict[str, Any] = {"q": query.text, "cap": FOCUSED + 1}
     where = ["p.document @@ q.tsquery", *_row_filters(query, params)]
-    exact = await conn.scalar(
-        text(
-            f"SELECT count(*) FROM (SELECT 1 FROM {_TERMS}, public_providers p"
-            f" WHERE {' AND '.join(where)} LIMIT :cap) c"
-        ),
+    rows = await fetch(
+        conn,
+        f"SELECT count(*) FROM (SELECT 1 FROM {_TERMS}, public_providers p"
+        f" WHERE {' AND '.join(where)} LIMIT :cap) c",
         params,
     )
+    exact = rows[0][0]
     if not exact:
         return TextMode.FUZZY
     return TextMode.FOCUSED if exact <= FOCUSED else TextMode.BROAD
@@ -189,59 +215,73 @@ class Found:
 
 
 async def search(
-    conn: AsyncConnection, query: Query, *, today: date, page: int, limit: int
+    conn: asyncpg.Connection, query: Query, *, today: date, page: int, limit: int
 ) -> Found:
-    params: dict[str, Any] = {"today": today, "limit": limit + 1, "offset": (page - 1) * limit}
+    params: dict[str, Any] = {
+        "today": today,
+        "fetch": limit + 1,
+        "offset": (page - 1) * limit,
+        "cap": COUNT_CAP + 1,
+    }
     mode = await _text_mode(conn, query) if query.text else None
     where, rank = _conditions(query, params, mode)
     condition = " AND ".join(where)
     source = _source(query, params, mode)
-    rows = (
-        await conn.execute(
-            text(
-                f"SELECT {_COLUMNS}, {_DETAILS} FROM ("
-                f" SELECT p.*, {rank} AS rank FROM {source} WHERE {condition}"
-                " ORDER BY rank DESC, p.search_name, p.enterprise_number"
-                " LIMIT :limit OFFSET :offset) p"
-                " ORDER BY p.rank DESC, p.search_name, p.enterprise_number"
-            ),
-            params,
-        )
-    ).mappings()
-    items = [_public(row) for row in rows]
+    rows = await fetch(conn, _search_statement(source, condition, rank), params)
+    counted = rows[0]["counted"]
+    items = [_public(row) for row in rows if row["enterprise_number"] is not None]
     more = len(items) > limit
     items = items[:limit]
     if not more and (page == 1 or items):
         return Found(items, (page - 1) * limit + len(items), True, False)
-    params["cap"] = COUNT_CAP + 1
-    counted = await conn.scalar(
-        text(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {condition} LIMIT :cap) c"),
-        params,
+    return Found(items, min(counted, COUNT_CAP), counted <= COUNT_CAP, more)
+
+
+@lru_cache(maxsize=256)
+def _search_statement(source: str, condition: str, rank: str) -> str:
+    """One statement: the matches, up to one more than ``COUNT_CAP`` (``hits``: the capped
+    total); the page (one row more than asked: is there a next page?) sorted from those when
+    they are all the matches, or else (more than the cap match: a common filter) walked in the
+    order of ``public_providers_sort_idx``, which carries the themes and regions so that the
+    walk reads the index alone; then one row per provider on the page with its registrations
+    and rating, or a single row of NULLs when the page is empty, each with the capped total.
+    The branch not taken costs nothing: its condition is a one-time filter on ``counted``."""
+    return (
+        f"WITH hits AS MATERIALIZED ("
+        f" SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
+        f" WHERE {condition} LIMIT :cap),"
+        " counted AS (SELECT count(*) AS n FROM hits),"
+        " page AS MATERIALIZED ("
+        " (SELECT h.enterprise_number, h.search_name, h.rank FROM hits h"
+        " WHERE (SELECT n FROM counted) < :cap"
+        " ORDER BY h.rank DESC, h.search_name, h.enterprise_number"
+        " LIMIT :fetch OFFSET :offset)"
+        " UNION ALL"
+        f" (SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
+        f" WHERE (SELECT n FROM counted) >= :cap AND {condition}"
+        " ORDER BY rank DESC, p.search_name, p.enterprise_number"
+        " LIMIT :fetch OFFSET :offset))"
+        " SELECT (SELECT n FROM counted) AS counted, found.*"
+        " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+        f" SELECT {_COLUMNS}, {_DETAILS}, o.rank, o.search_name"
+        " FROM page o JOIN public_providers p ON p.enterprise_number = o.enterprise_number"
+        " ) found ON true"
+        " ORDER BY found.rank DESC, found.search_name, found.enterprise_number"
     )
-    total = int(counted or 0)
-    return Found(items, min(total, COUNT_CAP), total <= COUNT_CAP, more)
 
 
 async def provider(
-    conn: AsyncConnection, enterprise_number: str, *, today: date
+    conn: asyncpg.Connection, enterprise_number: str, *, today: date
 ) -> dict[str, Any] | None:
     """A listed provider's public page, or None when it is not registered today."""
-    row = (
-        (
-            await conn.execute(
-                text(
-                    f"SELECT {_COLUMNS}, {_DETAILS} FROM public_providers p"
-                    " WHERE p.enterprise_number = :kbo"
-                ),
-                {"kbo": enterprise_number, "today": today},
-            )
-        )
-        .mappings()
-        .first()
+    rows = await fetch(
+        conn,
+        f"SELECT {_COLUMNS}, {_DETAILS} FROM public_providers p WHERE p.enterprise_number = :kbo",
+        {"kbo": enterprise_number, "today": today},
     )
-    if row is None:
+    if not rows:
         return None
-    found = _public(row)
+    found = _public(rows[0])
     return found if found["registrations"] else None
 
 

@@ -3,8 +3,9 @@ offers") for people rather than programs, server-rendered in Dutch.
 
 No login, no JavaScript and nothing fetched from elsewhere (fonts, scripts, styles): the Jinja2
 templates and one stylesheet are served by the app, so the page works offline. It runs the same
-SQL as the API (``app.api.search``) and checks its input with the API's validators; what differs
-is the answer to a mistake: a page in Dutch (422, 404, 500, 503), never a problem+json document.
+SQL as the API (``app.api.search``, on the process's asyncpg pool) and checks its input with the
+API's validators; what differs is the answer to a mistake: a page in Dutch (422, 404, 500,
+503), never a problem+json document.
 
 The routes are plain Starlette routes, like the docs: they are not part of the API, its OpenAPI
 document or its role matrix.
@@ -32,10 +33,10 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.staticfiles import StaticFiles
 
 from app.api import schemas, search
+from app.api.problems import database_unavailable
 from app.api.public import OPTIONS, RegionParam, SearchText
 from app.api.schemas import Theme
 from app.domain.identifiers import (
@@ -199,29 +200,24 @@ def friendly(page: Page) -> Page:
     async def answer(request: Request) -> Response:
         try:
             return await page(request)
-        except (SQLAlchemyError, OSError, TimeoutError):
-            log.exception("the public web page could not reach the database")
-            return render(
-                request,
-                "error.html",
-                {
-                    "title": "De zoekdienst is even niet beschikbaar",
-                    "message": "We kunnen het register op dit moment niet raadplegen. "
+        except Exception as exc:
+            if database_unavailable(exc):
+                log.exception("the public web page could not reach the database")
+                title, message, status = (
+                    "De zoekdienst is even niet beschikbaar",
+                    "We kunnen het register op dit moment niet raadplegen. "
                     "Probeer het over enkele minuten opnieuw.",
-                },
-                status=503,
-            )
-        except Exception:
-            log.exception("the public web page failed")
-            return render(
-                request,
-                "error.html",
-                {
-                    "title": "Er ging iets mis",
-                    "message": "Er ging bij ons iets mis. Probeer het later opnieuw.",
-                },
-                status=500,
-            )
+                    503,
+                )
+            else:
+                log.exception("the public web page failed")
+                title, message, status = (
+                    "Er ging iets mis",
+                    "Er ging bij ons iets mis. Probeer het later opnieuw.",
+                    500,
+                )
+            context = {"title": title, "message": message}
+            return render(request, "error.html", context, status=status)
 
     return answer
 
@@ -270,7 +266,7 @@ async def search_page(request: Request) -> Response:
     form, errors = read_form(request.query_params)
     if form is None:
         return render(request, "search.html", context | {"errors": errors}, status=422)
-    async with request.app.state.engine.connect() as conn:
+    async with request.app.state.pg.connection(custom_plans=True) as conn:
         found = await search.search(
             conn, form.query(), today=_today(request), page=form.page, limit=PAGE_SIZE
         )
@@ -298,7 +294,7 @@ async def provider_page(request: Request) -> Response:
         kbo = str(EnterpriseNumber.parse(given))
     except InvalidIdentifier:
         return _not_registered(request, given)
-    async with request.app.state.engine.connect() as conn:
+    async with request.app.state.pg.connection(custom_plans=True) as conn:
         found = await search.provider(conn, kbo, today=_today(request))
     if found is None:
         return _not_registered(request, enterprise_number_text(kbo))

@@ -13,8 +13,13 @@ from tests.documented import StatusRecorder, assert_documented
 
 
 @pytest.fixture
-def app(engine: AsyncEngine) -> FastAPI:
-    return create_app(Settings(environment="test"), engine=engine)
+async def app(engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    """The app (its asyncpg pool, which the public routes use, closed afterwards)."""
+    app = create_app(Settings(environment="test"), engine=engine)
+    try:
+        yield app
+    finally:
+        await app.state.pg.close()
 
 
 @pytest.fixture

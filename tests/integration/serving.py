@@ -26,8 +26,8 @@ def free_port() -> int:
     raise AssertionError("no free port in 20000-32000")
 
 
-async def spawn_serve(port: int, **settings: str) -> asyncio.subprocess.Process:
-    """`python -m app serve` on ``port`` with only the given KMOP_ settings of ours (e.g.
+async def spawn_serve(port: int, *args: str, **settings: str) -> asyncio.subprocess.Process:
+    """`python -m app serve [args]` on ``port`` with only the given KMOP_ settings of ours (e.g.
     ``KMOP_DATABASE_URL``): none of the environment's leaks into the server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KMOP_")}
     env |= {"KMOP_PORT": str(port), **settings}
@@ -36,6 +36,7 @@ async def spawn_serve(port: int, **settings: str) -> asyncio.subprocess.Process:
         "-m",
         "app",
         "serve",
+        *args,
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -18,6 +18,7 @@ from app.domain.policies import today
 from app.domain.registration import Status
 from app.events.projections import PROJECTION_TABLES, Projector
 from app.events.rebuild import rebuild_projections
+from app.pg import Pool
 from app.services.clock import FixedClock
 from app.services.registrations import RegistrationService
 
@@ -122,8 +123,13 @@ async def test_projections_equal_a_rebuild_and_loading_twice_changes_nothing(
 
 
 async def public(engine: AsyncEngine, query: Query) -> list[dict[str, Any]]:
-    async with engine.connect() as conn:
-        found = await search(conn, query, today=today(NOW), page=1, limit=100)
+    """The public search's answer, through the asyncpg pool the app reads it with."""
+    pool = Pool(engine.url.render_as_string(hide_password=False), max_size=1)
+    try:
+        async with pool.connection() as conn:
+            found = await search(conn, query, today=today(NOW), page=1, limit=100)
+    finally:
+        await pool.close()
     assert not found.more
     return found.items
 

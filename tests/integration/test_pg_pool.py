@@ -45,3 +45,14 @@ async def test_a_closed_pool_opens_again_on_use(database_url: str) -> None:
     await pool.close()
     assert (await pool.fetch("SELECT 2 AS two"))[0]["two"] == 2
     await pool.close()
+
+
+async def test_custom_plans_come_from_connections_of_their_own(database_url: str) -> None:
+    pool = Pool(database_url, max_size=1)
+    try:
+        async with pool.connection(custom_plans=True) as conn:
+            assert await conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+        async with pool.connection() as conn:
+            assert await conn.fetchval("SHOW plan_cache_mode") == "auto"
+    finally:
+        await pool.close()
