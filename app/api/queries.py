@@ -151,9 +151,7 @@ class FoldedUnit:
     last_recorded_at: datetime | None  # when its last event was recorded
 
 
-async def unit_state_as_of(
-    conn: Executes, unit_key: str, as_of: datetime | None
-) -> FoldedUnit:
+async def unit_state_as_of(conn: Executes, unit_key: str, as_of: datetime | None) -> FoldedUnit:
     """The unit's state folded from the events recorded up to ``as_of`` (None: all of them).
     Every as-of answer (the agency's ``as_of``, the public check, the attest) is this fold."""
     recorded = await EventStore(conn, REGISTRY).read_stream(unit_stream_id(unit_key), as_of=as_of)
