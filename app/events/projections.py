@@ -350,12 +350,21 @@ def _public_name(unit: tuple[str, UnitState] | None, item: Projected) -> Upsert:
 
 # --- live: each change as one statement in the command's transaction ------------------------
 
+# Columns whose values are JSON text (``profile_row``): cast in the SQL, so that a driver that
+# encodes jsonb parameters itself (the commands' asyncpg connection, ``app.pg``) takes the text
+# as it is rather than as a JSON string, and SQLAlchemy's as before.
+_JSON_COLUMNS = frozenset({"locations"})
+
+
+def _value(column: str) -> str:
+    return f"CAST(:{column} AS jsonb)" if column in _JSON_COLUMNS else f":{column}"
+
 
 @functools.cache
 def _insert_sql(table: str, columns: tuple[str, ...]) -> TextClause:
     return text(
         f"INSERT INTO {table} ({', '.join(columns)})"
-        f" VALUES ({', '.join(f':{column}' for column in columns)})"
+        f" VALUES ({', '.join(_value(column) for column in columns)})"
     )
 
 
@@ -363,7 +372,7 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> TextClause:
 def _update_sql(
     table: str, column: str, columns: tuple[str, ...], only: tuple[str, ...]
 ) -> TextClause:
-    assignments = ", ".join(f"{name} = :{name}" for name in columns)
+    assignments = ", ".join(f"{name} = {_value(name)}" for name in columns)
     conditions = [f"{column} = :where_", *(f"{name} = ANY(:only_{name})" for name in only)]
     return text(f"UPDATE {table} SET {assignments} WHERE {' AND '.join(conditions)}")
 
@@ -387,7 +396,7 @@ def _upsert_sql(
     )
     return text(
         f"INSERT INTO {table} AS t ({', '.join(columns)})"
-        f" VALUES ({', '.join(f':{column}' for column in columns)})"
+        f" VALUES ({', '.join(_value(column) for column in columns)})"
         f" ON CONFLICT ({key}) DO UPDATE SET {assignments}"
     )
 
