@@ -82,9 +82,9 @@ class _RecordingConnection(h11.Connection):
             raise
 
 
-class _HeadBounds:
-    """What both protocols share: the deadline of each request head, and the problem+json
-    refusals (431, 408, 400) that close the connection gently."""
+class _HeadBounds(asyncio.Protocol):
+    """What both protocols share: the deadline of each request head (from the connection's
+    start), and the problem+json refusals (431, 408, 400) that close the connection gently."""
 
     header_timeout: float = 10.0
     max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES
@@ -101,6 +101,14 @@ class _HeadBounds:
     def _waiting_for_head(self) -> bool:
         """Whether a request head is due and not complete yet."""
         raise NotImplementedError
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._start_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_deadline()
+        super().connection_lost(exc)
 
     def _start_head_deadline(self) -> None:
         self._head_deadline = self.loop.call_later(self.header_timeout, self._head_too_slow)
@@ -175,10 +183,6 @@ class BoundedHttpToolsProtocol(_HeadBounds, HttpToolsProtocol):
     def _waiting_for_head(self) -> bool:
         return self._in_head
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._start_head_deadline()
-
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # lingering after a refusal: what still arrives is dropped unread
@@ -207,10 +211,6 @@ class BoundedHttpToolsProtocol(_HeadBounds, HttpToolsProtocol):
         super().on_message_complete()
         self._in_head = True  # its deadline starts with the next request's first byte
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_head_deadline()
-        super().connection_lost(exc)
-
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, "malformed-request", "the request is not valid HTTP/1.1")
 
@@ -228,10 +228,6 @@ class BoundedH11Protocol(_HeadBounds, H11Protocol):
     def _waiting_for_head(self) -> bool:
         return self.conn.their_state is h11.IDLE
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._start_head_deadline()
-
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # lingering after a refusal: what still arrives is dropped unread
@@ -240,10 +236,6 @@ class BoundedH11Protocol(_HeadBounds, H11Protocol):
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:
             self._stop_head_deadline()  # the head is in (or the connection failed)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_head_deadline()
-        super().connection_lost(exc)
 
     def send_400_response(self, msg: str) -> None:
         """h11 refused the head: too long (its hint is 431) or not HTTP."""

@@ -96,6 +96,17 @@ def application(n: int) -> Request:
     return Request("/applications", body, {"Authorization": f"Bearer {token}"})
 
 
+def bureau_token(bureau_id: str) -> str:
+    """The token of the bureau's software (6 hours), for its report requests."""
+    return mint_token(
+        DEVELOPMENT_JWT_SECRET,
+        subject=f"{bureau_id}-software",
+        role=Role.BUREAU,
+        bureau_id=bureau_id,
+        ttl_seconds=6 * 3600,
+    )
+
+
 def report(audit: PlannedAudit, tokens: dict[str, dict[str, str]]) -> Request:
     audited = audited_requirements(
         AuditType.BASIC, audit.unit.service_type, Exemptions(), audit.visit
@@ -290,16 +301,7 @@ async def measure(admin_url: str, store_events: int, args: argparse.Namespace) -
 async def run_mix(base: str, args: argparse.Namespace, audits: list[PlannedAudit]) -> list[Figures]:
     """Warm up, then each command sequentially and at ``args.clients`` clients."""
     bureau_tokens = {
-        bureau_id: {
-            "Authorization": "Bearer "
-            + mint_token(
-                DEVELOPMENT_JWT_SECRET,
-                subject=f"{bureau_id}-software",
-                role=Role.BUREAU,
-                bureau_id=bureau_id,
-                ttl_seconds=6 * 3600,
-            )
-        }
+        bureau_id: {"Authorization": f"Bearer {bureau_token(bureau_id)}"}
         for bureau_id in {audit.bureau_id for audit in audits}
     }
     reports = iter([report(audit, bureau_tokens) for audit in audits])

@@ -163,13 +163,7 @@ class Reports:
 
     def __init__(self, audits: Sequence[PlannedAudit]) -> None:
         self.tokens = {
-            bureau_id: mint_token(
-                DEVELOPMENT_JWT_SECRET,
-                subject=f"{bureau_id}-software",
-                role=Role.BUREAU,
-                bureau_id=bureau_id,
-                ttl_seconds=6 * 3600,
-            )
+            bureau_id: commands.bureau_token(bureau_id)
             for bureau_id in {audit.bureau_id for audit in audits}
         }
         headers = {b: {"Authorization": f"Bearer {t}"} for b, t in self.tokens.items()}

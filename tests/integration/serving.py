@@ -9,6 +9,8 @@ import os
 import random
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -65,6 +67,23 @@ class Server:
             while not any(text in line for line in self.lines):
                 assert self.process.returncode is None, f"exited early:\n{self.output}"
                 await asyncio.sleep(0.05)  # polling with a deadline
+
+    async def exited(self) -> None:
+        """Waits (60 s at most) until the process has exited and all its output is read."""
+        await asyncio.wait_for(self.process.wait(), timeout=60)
+        await self.reader
+
+
+@asynccontextmanager
+async def serving(process: asyncio.subprocess.Process) -> AsyncIterator[Server]:
+    """The process as a ``Server``, killed at the end if it still runs (a test that failed)."""
+    server = Server(process)
+    try:
+        yield server
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 async def wait_ready(url: str, server: Server) -> None:

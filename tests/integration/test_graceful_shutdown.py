@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.api.support import AGENCY, bureau_body
-from tests.integration.serving import Server, free_port, spawn_serve, wait_ready
+from tests.integration.serving import free_port, serving, spawn_serve, wait_ready
 
 
 async def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_database(
@@ -27,8 +27,7 @@ async def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_database
         KMOP_SHUTDOWN_GRACE_SECONDS="60",
         KMOP_DEADLINE_INTERVAL_SECONDS="0",
     )
-    server = Server(process)
-    try:
+    async with serving(process) as server:
         await wait_ready(f"{base}/readyz", server)
         first_part_sent, release = asyncio.Event(), asyncio.Event()
         payload = json.dumps(bureau_body()).encode()
@@ -58,12 +57,7 @@ async def test_sigterm_lets_the_request_in_flight_finish_then_stops_the_database
             response = await request
         assert response.status_code == 201, response.text  # committed while shutting down
         assert response.json()["bureau_id"] == "bureau-kiwa"
-        await asyncio.wait_for(process.wait(), timeout=60)
-        await server.reader
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await server.exited()
 
     assert process.returncode == 0, server.output
     assert "Embedded PostgreSQL stopped." in server.output

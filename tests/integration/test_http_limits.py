@@ -1,7 +1,8 @@
 """`kmop serve` bounds what a client may send before its request reaches the app: a request
 head (line and headers) longer than KMOP_MAX_HEADER_BYTES gets 431, one that is not complete
 within KMOP_HEADER_TIMEOUT_SECONDS gets 408, however slowly it trickles in; both close the
-connection. Against a real server process: these bounds live in the HTTP protocol, not the app."""
+connection. Against a real server process: these bounds live in the HTTP protocol, not the app,
+so every test runs on both of ``KMOP_HTTP_PROTOCOL``'s parsers, httptools (the default) and h11."""
 
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ HEADER_TIMEOUT = 2.0
 MAX_HEADER_BYTES = 8192
 
 
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[int]:
+@pytest.fixture(params=["httptools", "h11"])
+async def server(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[int]:
     port = free_port()
     process = await spawn_serve(
         port,
         KMOP_DATABASE_URL=database_url,
         KMOP_ENVIRONMENT="test",
+        KMOP_HTTP_PROTOCOL=request.param,
         KMOP_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT),
         KMOP_MAX_HEADER_BYTES=str(MAX_HEADER_BYTES),
     )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.identifiers import RegistrationNumber, ServiceType
 from app.domain.registration import Status
+from app.events.bulk import PRIMARY_KEYS
 from app.events.projections import PROJECTION_TABLES, Projector
 from app.events.rebuild import rebuild_projections
 from app.services.clock import FixedClock
@@ -35,14 +36,6 @@ from tests.integration.scenarios import (
 
 SEED = 20260105
 NUMBER_BASE = 236_700  # numbers like the real DV.O236716
-PRIMARY_KEYS = {
-    "registrations": "unit_key",
-    "applications": "application_id",
-    "audits": "audit_id",
-    "bureaus": "bureau_id",
-    "provider_ratings": "enterprise_number",
-    "public_providers": "enterprise_number",
-}
 
 Row = dict[str, Any]
 Snapshot = dict[str, list[Row]]

@@ -11,7 +11,7 @@ import signal
 import httpx
 
 from tests.api.support import AGENCY, bureau_body
-from tests.integration.serving import Server, free_port, spawn_serve, wait_ready
+from tests.integration.serving import free_port, serving, spawn_serve, wait_ready
 
 WORKER = re.compile(r'^kmop_worker_info\{pid="(\d+)",worker="(\d+)"\} 1\.0$', re.MULTILINE)
 
@@ -31,6 +31,18 @@ async def workers_answering(base: str) -> dict[str, int]:
     return seen
 
 
+async def spawn_two_workers(port: int, database_url: str) -> asyncio.subprocess.Process:
+    return await spawn_serve(
+        port,
+        "--no-migrate",
+        "--workers",
+        "2",
+        KMOP_DATABASE_URL=database_url,
+        KMOP_DEADLINE_INTERVAL_SECONDS="0",
+        KMOP_CHECKPOINT_INTERVAL_SECONDS="0",
+    )
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -42,17 +54,8 @@ def alive(pid: int) -> bool:
 async def test_two_workers_share_the_port_and_stop_together(database_url: str) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = await spawn_serve(
-        port,
-        "--no-migrate",
-        "--workers",
-        "2",
-        KMOP_DATABASE_URL=database_url,
-        KMOP_DEADLINE_INTERVAL_SECONDS="0",
-        KMOP_CHECKPOINT_INTERVAL_SECONDS="0",
-    )
-    server = Server(process)
-    try:
+    process = await spawn_two_workers(port, database_url)
+    async with serving(process) as server:
         await wait_ready(f"{base}/readyz", server)
         workers = await workers_answering(base)
         assert set(workers) == {"0", "1"}
@@ -67,12 +70,7 @@ async def test_two_workers_share_the_port_and_stop_together(database_url: str) -
                 assert found.status_code == 200, found.text
                 assert (await client.get("/public/providers")).status_code == 200
         process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=60)
-        await server.reader
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await server.exited()
 
     assert process.returncode == 0, server.output
     assert [pid for pid in workers.values() if alive(pid)] == [], server.output
@@ -83,26 +81,12 @@ async def test_a_worker_that_dies_stops_the_others_and_the_exit_is_1(database_ur
     """No crash loop hidden behind the parent: the orchestrator sees it and restarts the whole."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = await spawn_serve(
-        port,
-        "--no-migrate",
-        "--workers",
-        "2",
-        KMOP_DATABASE_URL=database_url,
-        KMOP_DEADLINE_INTERVAL_SECONDS="0",
-        KMOP_CHECKPOINT_INTERVAL_SECONDS="0",
-    )
-    server = Server(process)
-    try:
+    process = await spawn_two_workers(port, database_url)
+    async with serving(process) as server:
         await wait_ready(f"{base}/readyz", server)
         workers = await workers_answering(base)
         os.kill(workers["1"], signal.SIGKILL)
-        await asyncio.wait_for(process.wait(), timeout=60)
-        await server.reader
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await server.exited()
 
     assert process.returncode == 1, server.output
     assert "worker kmop-worker-1" in server.output, server.output

@@ -53,13 +53,14 @@ from app.domain.policies import today
 from app.domain.registration import Audit, UnitState
 from app.errors import KmopError
 from app.events import Actor, EventMetadata
+from app.events.bulk import PRIMARY_KEYS
 from app.events.catalog import unit_stream_id
 from app.events.projections import PROJECTION_TABLES, Projector, registration_row
 from app.events.rebuild import rebuild_projections
 from app.services.clock import FixedClock
 from app.services.registrations import RegistrationService
 from tests.integration.scenarios import enterprise_number
-from tests.integration.test_rebuild import PRIMARY_KEYS, Snapshot, differences
+from tests.integration.test_rebuild import Snapshot, differences
 
 pytestmark = pytest.mark.fuzz
 
