@@ -166,6 +166,28 @@ class RoundTripProxy:
 # --- the self-test ---------------------------------------------------------------------------
 
 
+def proxy_to(database_url: str) -> RoundTripProxy:
+    """A proxy to the server of a SQLAlchemy URL: its TCP address, or the Unix socket of an
+    embedded server (``?host=/socket/dir&port=N``)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    socket_dir = url.query.get("host")
+    if socket_dir:
+        return RoundTripProxy(
+            upstream_socket=f"{socket_dir}/.s.PGSQL.{url.query.get('port') or 5432}"
+        )
+    return RoundTripProxy(url.host or "127.0.0.1", url.port or 5432)
+
+
+def url_through(database_url: str, port: int) -> str:
+    """The same database's URL, reached through a started proxy listening on ``port``."""
+    from sqlalchemy.engine import make_url
+
+    through = make_url(database_url).set(host="127.0.0.1", port=port, query={})
+    return through.render_as_string(hide_password=False)
+
+
 async def selftest(host: str, port: int, user: str, database: str) -> list[tuple[str, int, int]]:
     """(what, round trips counted, expected) for raw asyncpg calls through the proxy."""
     import asyncpg

@@ -16,22 +16,20 @@ from datetime import date
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from app import db
 from app.api.auth import Role
 from app.main import create_app
 from app.services.clock import FixedClock
 from app.settings import Settings
-from bench.pgproxy import RoundTripProxy, Window
+from bench.pgproxy import RoundTripProxy, Window, proxy_to, url_through
 from tests.api.support import AGENCY, at, auth, bureau_body, ok, register
 from tests.integration.scenarios import enterprise_number
 
 
 @pytest.fixture
 async def proxy(database_url: str) -> AsyncIterator[RoundTripProxy]:
-    url = make_url(database_url)
-    proxy = RoundTripProxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy = proxy_to(database_url)
     await proxy.start()
     try:
         yield proxy
@@ -44,8 +42,7 @@ async def counted(
     database_url: str, proxy: RoundTripProxy, clock: FixedClock
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app, every connection of it through the proxy, with three registered providers."""
-    url = make_url(database_url).set(host="127.0.0.1", port=proxy.port)
-    engine = db.make_engine(url.render_as_string(hide_password=False), pool_size=2)
+    engine = db.make_engine(url_through(database_url, proxy.port), pool_size=2)
     app: FastAPI = create_app(Settings(environment="test"), engine=engine, clock=clock)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:

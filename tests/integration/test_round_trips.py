@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from app import db
 from app.api.auth import Role
 from app.main import create_app
 from app.services.clock import FixedClock
 from app.settings import Settings
-from bench.pgproxy import RoundTripProxy, Window
+from bench.pgproxy import RoundTripProxy, Window, proxy_to, url_through
 from tests.api.support import AGENCY, application_body, auth, bureau_body, ok
 from tests.integration.scenarios import enterprise_number
 
@@ -29,17 +28,10 @@ WITH_KEY_ROUND_TRIPS = 5  # and 5 with an Idempotency-Key
 @pytest.fixture
 async def counted(database_url: str) -> AsyncIterator[tuple[RoundTripProxy, str]]:
     """A proxy to the test database, and the database's URL through it."""
-    url = make_url(database_url)
-    socket_dir = url.query.get("host")
-    if socket_dir:  # the embedded server: a Unix socket
-        path = f"{socket_dir}/.s.PGSQL.{url.query.get('port') or 5432}"
-        proxy = RoundTripProxy(upstream_socket=str(path))
-    else:
-        proxy = RoundTripProxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy = proxy_to(database_url)
     port = await proxy.start()
-    through = url.set(host="127.0.0.1", port=port, query={})
     try:
-        yield proxy, through.render_as_string(hide_password=False)
+        yield proxy, url_through(database_url, port)
     finally:
         await proxy.close()
 
