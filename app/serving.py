@@ -47,6 +47,7 @@ import signal
 import socket
 import threading
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from http import HTTPStatus
@@ -98,9 +99,10 @@ class _HeadBounds(asyncio.Protocol):
 
         def _unset_keepalive_if_required(self) -> None: ...
 
+    @abstractmethod
     def _waiting_for_head(self) -> bool:
-        """Whether a request head is due and not complete yet."""
-        raise NotImplementedError
+        """Whether a request head is due and not complete yet: each protocol class below knows
+        from its own parser (httptools: between messages; h11: ``their_state`` IDLE)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)

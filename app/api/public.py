@@ -45,16 +45,11 @@ SearchText = Annotated[
 ]
 
 
-def _registration_number(value: str) -> str:
-    try:
-        return str(RegistrationNumber.parse(value))
-    except InvalidIdentifier as exc:
-        raise ValueError(exc.detail) from None
-
-
 NumberParam = Annotated[
     str | None,
-    AfterValidator(lambda v: _registration_number(v) if v and v.strip() else ""),  # "": none
+    AfterValidator(
+        lambda v: schemas.canonical_registration_number(v) if v and v.strip() else ""
+    ),  # "": none
     Query(
         max_length=40,
         description="A registration number in any written form: DV.O236716, DVO236716, dv.o 236716",

@@ -27,10 +27,10 @@ from app.api import queries
 from app.api.deps import EngineDep
 from app.api.problems import problem_responses
 from app.api.public import cacheable
-from app.api.schemas import Day, View
+from app.api.schemas import Day, View, canonical_registration_number
 from app.domain.attest import KIND_WORDS, in_force_on
 from app.domain.events import RegistrationKind
-from app.domain.identifiers import InvalidIdentifier, RegistrationNumber, ServiceType
+from app.domain.identifiers import RegistrationNumber, ServiceType
 from app.domain.policies import end_of_day, today
 from app.errors import ErrorKind, KmopError
 from app.services.registrations import RegistrationService, UnknownResource
@@ -60,16 +60,9 @@ class RegistrationCheck(View):
     valid_until: date | None = Field(None, description="When in force: as it stood that day")
 
 
-def _number(value: str) -> str:
-    try:
-        return str(RegistrationNumber.parse(value))
-    except InvalidIdentifier as exc:
-        raise ValueError(exc.detail) from None
-
-
 NumberPath = Annotated[
     str,
-    AfterValidator(_number),
+    AfterValidator(canonical_registration_number),
     Path(
         max_length=40,
         description="A registration number in any written form: DV.O236716, dvo236716",

@@ -30,6 +30,7 @@ from app.domain.identifiers import (
     BankAccount,
     EnterpriseNumber,
     InvalidIdentifier,
+    RegistrationNumber,
     ServiceType,
 )
 from app.domain.norm import (
@@ -67,6 +68,14 @@ def _day(value: date) -> date:
 def enterprise_number(value: str) -> str:
     try:
         return str(EnterpriseNumber.parse(value))
+    except InvalidIdentifier as exc:
+        raise ValueError(exc.detail) from None
+
+
+def canonical_registration_number(value: str) -> str:
+    """A registration number in any written form, canonical (``DV.O000001``)."""
+    try:
+        return str(RegistrationNumber.parse(value))
     except InvalidIdentifier as exc:
         raise ValueError(exc.detail) from None
 
