@@ -83,6 +83,8 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
+    if refusal := settings.production_refusal():
+        raise typer.BadParameter(refusal, param_hint="env")
     with database(settings) as url:
         if migrate_first:
             db.upgrade(url)

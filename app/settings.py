@@ -160,6 +160,19 @@ class Settings(BaseSettings):
             return key.encode() if key and key != DEVELOPMENT_CHECKPOINT_KEY else None
         return (key or DEVELOPMENT_CHECKPOINT_KEY).encode()
 
+    def production_refusal(self) -> str | None:
+        """Why `kmop serve` refuses to start in production with this configuration, or None.
+        The attest of registration prints ``public_base_url`` for anyone to follow: in
+        production it must be named explicitly and served over HTTPS, never the development
+        default on this machine's loopback address."""
+        if self.environment != "production":
+            return None
+        if "public_base_url" not in self.model_fields_set:
+            return "KMOP_PUBLIC_BASE_URL is required in production (the attest prints it)"
+        if not self.public_base_url.startswith("https://"):
+            return "KMOP_PUBLIC_BASE_URL must be an https:// address in production"
+        return None
+
     def starter_criteria(self) -> StarterCriteria:
         return StarterCriteria(
             max_years_active=self.starter_max_years_active,

@@ -14,6 +14,8 @@ from pypdf import PdfReader
 from app.services.clock import FixedClock
 from tests.api.support import (
     AGENCY,
+    BUREAU,
+    BUREAU_ID,
     OTHER_PROVIDER,
     PROVIDER,
     PROVIDER_KBO,
@@ -22,6 +24,7 @@ from tests.api.support import (
     ok,
     problem,
     register,
+    report_body,
 )
 
 NUMBER = "DV.O000001"
@@ -112,6 +115,66 @@ async def test_the_same_state_gives_the_same_bytes_and_a_stop_a_new_document(
         text_of(first.content).split("Controlecode: ")[1][:18]
         != text.split("Controlecode: ")[1][:18]
     )
+
+
+async def test_a_renewal_gives_a_new_document_with_the_new_period_and_decision(
+    api: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    """Brochure: a renewal is a new decision with a new period; the attest downloaded after it
+    states them (and the number stays the unit's)."""
+    await registered(api, clock)
+    before = await attest(api)
+    assert "Geldig tot en met 19 januari 2031" in text_of(before.content)
+
+    clock.set(at(date(2030, 9, 1)))
+    body = {
+        "service_type": "opleiding",
+        "track": "renewal",
+        "provider_name": "Vormingscentrum Vinçotte Łódź",
+        "bank_account": "be68 5390 0754 7034",
+        "activities": "Opleidingen digitale vaardigheden voor kmo's",
+        "themes": ["digitalisering", "innovatie"],
+    }
+    application_id = ok(await api.post("/applications", json=body, headers=PROVIDER), 201)[
+        "application_id"
+    ]
+    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
+    audit_id = ok(
+        await api.post(
+            f"/applications/{application_id}/audits",
+            json={"bureau_id": BUREAU_ID},
+            headers=PROVIDER,
+        ),
+        201,
+    )["audit_id"]
+    visit = date(2030, 9, 15)
+    plan = {"visit_date": visit.isoformat(), "planned_hours": "6"}
+    ok(await api.post(f"/audits/{audit_id}/plan", json=plan, headers=BUREAU))
+    clock.set(at(date(2030, 9, 16)))
+    report = report_body(range(1, 6), visit=visit, audit_type="renewal")
+    ok(await api.post(f"/audits/{audit_id}/reports", json=report, headers=BUREAU), 201)
+    # Between the report and the decision the registration is still the old one: the same
+    # code and period (the document is dated by the unit's last event, so its bytes move on).
+    pending = text_of((await attest(api)).content)
+    assert code_of(pending) == code_of(text_of(before.content))
+    assert "Geldig tot en met 19 januari 2031" in pending
+    clock.set(at(date(2030, 10, 1)))
+    url = f"/applications/{application_id}/decision"
+    assert ok(await api.post(url, json={"granted": True}, headers=AGENCY))["status"] == "granted"
+
+    renewed = await attest(api)
+    assert renewed.content != before.content
+    assert renewed.headers["etag"] != before.headers["etag"]
+    text = text_of(renewed.content)
+    assert NUMBER in text
+    assert "Geldig tot en met 30 september 2035" in text
+    assert "1 oktober 2030" in text  # the renewal's decision date
+    assert "19 januari 2031" not in text
+    assert code_of(text) != code_of(pending)
+
+
+def code_of(text: str) -> str:
+    return text.split("Controlecode: ")[1][:18]
 
 
 async def test_only_the_provider_itself_and_the_agency_get_it_and_only_after_a_grant(

@@ -89,3 +89,27 @@ def test_production_refuses_to_embed(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "KMOP_DATABASE_URL is required in production" in result.stderr + result.stdout
     assert not (tmp_path / "postgres").exists()
+
+
+def test_production_refuses_to_serve_without_its_public_address(tmp_path: Path) -> None:
+    """The attest prints KMOP_PUBLIC_BASE_URL for anyone to follow: production names it, over
+    HTTPS, before anything starts (no database is touched, no server is embedded)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KMOP_")}
+    env |= {
+        "KMOP_ENVIRONMENT": "production",
+        "KMOP_DATA_DIR": str(tmp_path),
+        "KMOP_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+    }
+    for base_url, reason in [
+        (None, "KMOP_PUBLIC_BASE_URL is required in production"),
+        ("http://127.0.0.1:8000", "KMOP_PUBLIC_BASE_URL must be an https:// address"),
+        ("http://register.example.be", "KMOP_PUBLIC_BASE_URL must be an https:// address"),
+    ]:
+        run_env = env | ({"KMOP_PUBLIC_BASE_URL": base_url} if base_url else {})
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "serve"], env=run_env, capture_output=True, text=True
+        )
+        assert result.returncode != 0
+        assert reason in result.stderr + result.stdout
+        assert "API docs" not in result.stdout
+    assert not (tmp_path / "postgres").exists()

@@ -98,3 +98,19 @@ def test_kmop_token_refuses_a_lifetime_the_service_would_refuse() -> None:
     assert done.returncode == 2
     assert "KMOP_JWT_MAX_LIFETIME_SECONDS" in done.stderr
     assert done.stdout == ""
+
+
+def test_production_accepts_a_named_https_public_address_and_other_environments_the_default() -> (
+    None
+):
+    from app.settings import Settings
+
+    assert (
+        Settings(
+            environment="production", public_base_url="https://kmop.example.be"
+        ).production_refusal()
+        is None
+    )
+    assert Settings(environment="development").production_refusal() is None
+    assert Settings(environment="test").production_refusal() is None
+    assert Settings(environment="production").production_refusal() is not None
