@@ -100,6 +100,7 @@ async def test_public_reads_follow_the_replica_and_outlive_the_primary(
     replication.primary.stop("fast")
 
     assert await listed(api) == []
+    problem(await api.get(f"/public/providers/{KBO}"), 404, "not-found")  # answered, not a 503
     assert ok(await api.get("/public/providers"))["total"] == 0
     check = ok(await api.get(f"/public/registrations/{number}", params={"on": "2026-01-25"}))
     assert check["in_force"] is True  # the past, from the replica's events
