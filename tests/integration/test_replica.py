@@ -5,11 +5,13 @@ app writes to the primary and its public search, public check and web page read 
 the standby's replay paused, a stop recorded on the primary is not seen by the public search
 (proof that it reads the standby, not the primary); once replayed, the provider is gone. Then the
 primary is stopped: the public reads keep answering, a command gets a 503 problem at once, and
-``/readyz`` names the primary as the database that does not answer.
+``/readyz`` names the primary as the database that does not answer. And the other way round: a
+replica that does not answer costs the public reads only.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import db, embedded
 from app.main import create_app
@@ -123,3 +126,30 @@ async def test_public_reads_follow_the_replica_and_outlive_the_primary(
     assert ready.status_code == 503
     assert ready.json()["code"] == "database-unavailable"
     assert ready.json()["unavailable"] == ["primary"]
+
+
+async def test_a_replica_that_does_not_answer_costs_the_public_reads_only(
+    engine: AsyncEngine,
+) -> None:
+    """The other way round: the replica down, the primary up. The public reads get a 503 (a
+    problem, or the web page's own), never a 500; commands and authenticated reads go on."""
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        nobody = f"postgresql://nobody@127.0.0.1:{sock.getsockname()[1]}/none"
+    settings = Settings(environment="test", read_database_url=nobody)
+    app = create_app(settings, engine=engine, clock=FixedClock(datetime(2026, 1, 5, tzinfo=UTC)))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as api:
+            ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
+            ok(await api.get("/bureaus", headers=AGENCY))
+            for path in ("/public/providers", "/public/registrations/DV.O000001"):
+                problem(await api.get(path), 503, "database-unavailable")
+            page = await api.get("/", params={"q": "vincotte"})
+            assert page.status_code == 503
+            assert "niet beschikbaar" in page.text
+            assert (await api.get("/controle", params={"nummer": "DV.O000001"})).status_code == 503
+            assert (await api.get("/readyz")).json()["unavailable"] == ["replica"]
+    finally:
+        await app.state.pg.close()
+        await app.state.public.close()
