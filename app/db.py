@@ -16,6 +16,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 CONNECT_TIMEOUT_SECONDS = 5  # a server that does not answer: give up, the caller gets a 503
 POOL_TIMEOUT_SECONDS = 10  # every pooled connection busy for this long: the same
+# The public reads' connections (``app.readers``): the server refuses a write even when
+# KMOP_READ_DATABASE_URL names a primary by mistake (a standby refuses it anyway).
+READ_ONLY = {"default_transaction_read_only": "on"}
 
 
 def make_engine(
@@ -31,7 +34,7 @@ def make_engine(
     engine, ``app.readers``), set at connect time: no round trip."""
     connect_args: dict[str, object] = {"timeout": connect_timeout}
     if read_only:
-        connect_args["server_settings"] = {"default_transaction_read_only": "on"}
+        connect_args["server_settings"] = dict(READ_ONLY)
     return create_async_engine(
         url,
         pool_size=pool_size,

@@ -45,11 +45,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
-from app.db import CONNECT_TIMEOUT_SECONDS, POOL_TIMEOUT_SECONDS
-
-# The public reads' connections (``read_only``): a write is refused by the server even when
-# KMOP_READ_DATABASE_URL names a primary (a standby refuses it anyway).
-READ_ONLY = {"default_transaction_read_only": "on"}
+from app.db import CONNECT_TIMEOUT_SECONDS, POOL_TIMEOUT_SECONDS, READ_ONLY
 
 
 def asyncpg_dsn(url: str) -> str:
