@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Production image: no embedded PostgreSQL; KMOP_DATABASE_URL is required.
+# Production image: no embedded PostgreSQL; KMOP_DATABASE_URL is required (and to serve, an
+# https:// KMOP_PUBLIC_BASE_URL and a way to verify tokens: README "Operating it").
 # Serves on port 8000 as an unprivileged user, in KMOP_WORKERS processes (2 by default: about one
 # per core the container may use). It does not migrate: run its `migrate` command once per
 # release, before the new version serves (a job or an init container, as the database's owner):
