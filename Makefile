@@ -1,7 +1,7 @@
 # The two commands of the README. Both bootstrap .venv themselves (see dev.py).
 PYTHON ?= python3
 
-.PHONY: run test lint openapi bench bench-search bench-commands bench-latency bench-rebuild bench-extra setup demo
+.PHONY: run test lint lock openapi bench bench-search bench-commands bench-latency bench-rebuild bench-extra setup demo
 
 run:
 	$(PYTHON) dev.py run $(ARGS)
@@ -16,6 +16,15 @@ lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy app tests bench
+
+# requirements.lock, which the Docker image installs: every runtime dependency pinned with its
+# hashes, for Python 3.12 on any platform. After changing pyproject.toml's dependencies (or to
+# take newer releases: add --upgrade), then `python3 dev.py setup` (tests/test_lock.py checks it).
+lock: setup
+	.venv/bin/python -m uv --version >/dev/null 2>&1 \
+		|| .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
+	.venv/bin/python -m uv pip compile pyproject.toml --universal --python-version 3.12 \
+		--generate-hashes --quiet -o requirements.lock $(ARGS)
 
 openapi: setup
 	.venv/bin/python -m app.openapi write

@@ -16,6 +16,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 CONNECT_TIMEOUT_SECONDS = 5  # a server that does not answer: give up, the caller gets a 503
 POOL_TIMEOUT_SECONDS = 10  # every pooled connection busy for this long: the same
+# The public reads' connections (``app.readers``): the server refuses a write even when
+# KMOP_READ_DATABASE_URL names a primary by mistake (a standby refuses it anyway).
+READ_ONLY = {"default_transaction_read_only": "on"}
 
 
 def make_engine(
@@ -25,13 +28,19 @@ def make_engine(
     max_overflow: int = 10,
     connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
     pool_timeout: float = POOL_TIMEOUT_SECONDS,
+    read_only: bool = False,
 ) -> AsyncEngine:
+    """``read_only``: every transaction of its connections is read-only (the public reads'
+    engine, ``app.readers``), set at connect time: no round trip."""
+    connect_args: dict[str, object] = {"timeout": connect_timeout}
+    if read_only:
+        connect_args["server_settings"] = dict(READ_ONLY)
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
-        connect_args={"timeout": connect_timeout},
+        connect_args=connect_args,
         # A connection the server dropped (a restart) is noticed and replaced on checkout.
         pool_pre_ping=True,
         # Every statement names its isolation needs; READ COMMITTED is what the store relies on.

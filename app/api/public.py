@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel
 
 from app.api import schemas, search
-from app.api.deps import PgDep
+from app.api.deps import PublicPgDep
 from app.api.problems import problem_responses
 from app.api.schemas import Theme
 from app.domain.identifiers import (
@@ -100,7 +100,7 @@ def _today(request: Request) -> date:
 )
 async def search_providers(
     request: Request,
-    pg: PgDep,
+    pg: PublicPgDep,
     q: SearchText = None,
     number: NumberParam = None,
     theme: Annotated[Theme | None, Query(description="One of /public/options themes")] = None,
@@ -140,7 +140,7 @@ async def search_providers(
     },
     summary="A registered provider's public page",
 )
-async def public_provider(request: Request, enterprise_number: str, pg: PgDep) -> Response:
+async def public_provider(request: Request, enterprise_number: str, pg: PublicPgDep) -> Response:
     try:
         kbo = str(EnterpriseNumber.parse(enterprise_number[:40]))
     except InvalidIdentifier:

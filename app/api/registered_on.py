@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.api import queries
-from app.api.deps import EngineDep
+from app.api.deps import PublicEngineDep
 from app.api.problems import problem_responses
 from app.api.public import cacheable
 from app.api.schemas import Day, View, canonical_registration_number
@@ -132,7 +132,7 @@ def refuse_future(on: date, today: date) -> None:
 async def registered_on(
     request: Request,
     number: NumberPath,
-    engine: EngineDep,
+    engine: PublicEngineDep,
     on: Annotated[
         Day | None,
         Query(description="The day (YYYY-MM-DD); default today in Belgium; not in the future"),

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.api import registered_on
+from app.api.deps import public_engine
 from app.domain.attest import attests_over_time, matches, parse_code
 from app.domain.identifiers import InvalidIdentifier, RegistrationNumber
 from app.events import EventStore
@@ -65,7 +66,7 @@ async def _answer(
         errors["datum"] = date_error
     if errors or day is None:
         return render(request, "check.html", context | {"errors": errors}, status=422)
-    async with request.app.state.engine.connect() as conn:
+    async with public_engine(request).connect() as conn:
         try:
             answer = await registered_on.check(conn, number, day)
         except UnknownResource:
@@ -94,7 +95,7 @@ async def code_page(request: Request) -> Response:
         errors = {"code": CODE_ERROR.format(value=f'"{given}"')}
         context = {"raw": raw, "errors": errors, "answer": None, "code": None}
         return render(request, "check.html", context, status=422)
-    async with request.app.state.engine.connect() as conn:
+    async with public_engine(request).connect() as conn:
         unit_key = await registered_on.unit_key_of(conn, number)
         events = (
             await EventStore(conn, REGISTRY).read_stream(unit_stream_id(unit_key))

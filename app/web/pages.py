@@ -36,6 +36,7 @@ from pydantic import (
 from starlette.staticfiles import StaticFiles
 
 from app.api import schemas, search
+from app.api.deps import public_pool
 from app.api.problems import database_unavailable
 from app.api.public import OPTIONS, RegionParam, SearchText
 from app.api.schemas import Theme
@@ -266,7 +267,7 @@ async def search_page(request: Request) -> Response:
     form, errors = read_form(request.query_params)
     if form is None:
         return render(request, "search.html", context | {"errors": errors}, status=422)
-    async with request.app.state.pg.connection(custom_plans=True) as conn:
+    async with public_pool(request).connection(custom_plans=True) as conn:
         found = await search.search(
             conn, form.query(), today=_today(request), page=form.page, limit=PAGE_SIZE
         )
@@ -294,7 +295,7 @@ async def provider_page(request: Request) -> Response:
         kbo = str(EnterpriseNumber.parse(given))
     except InvalidIdentifier:
         return _not_registered(request, given)
-    async with request.app.state.pg.connection(custom_plans=True) as conn:
+    async with public_pool(request).connection(custom_plans=True) as conn:
         found = await search.provider(conn, kbo, today=_today(request))
     if found is None:
         return _not_registered(request, enterprise_number_text(kbo))
