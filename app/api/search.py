@@ -7,8 +7,9 @@ Everything is PostgreSQL's work, on indexes (migration 0004):
   both over ``unaccent``, ranked when few providers match; when none does, the name's trigram
   word similarity (``<%``, ``pg_trgm``) forgives small typos ("kiwa belgum"): see ``TextMode``;
 * a registration number in any written form is parsed and matched exactly;
-* theme and region are array containment on GIN indexes (``regions`` holds the provinces,
-  municipalities and postal codes of the provider's locations);
+* theme is array containment and region array overlap on GIN indexes (``regions`` holds the
+  provinces, municipalities and postal codes of the provider's locations; a place's name
+  matches its own key or any postal code it is served by: ``regions.region_terms``);
 * a provider is listed only while one of its registrations is in force on the day of the
   query (status registered, conditionally or as starter, and today within its validity):
   stopped, expired and refused ones drop out with the event that ends them, and one whose
@@ -28,14 +29,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from decimal import Decimal
+from enum import Enum, StrEnum
 from functools import lru_cache
 from typing import Any
 
 import asyncpg
 
 from app.domain.identifiers import RegistrationNumber, ServiceType
-from app.domain.regions import postal_code, province_named, region_key
+from app.domain.regions import region_terms
 
 IN_FORCE = ("registered", "registered_conditionally", "registered_starter")
 PUBLIC_STATUS: dict[str, tuple[str, str]] = {
@@ -64,24 +66,27 @@ _DETAILS = f"""
 _COLUMNS = "p.enterprise_number, p.name, p.description, p.website, p.themes, p.locations"
 
 
+class Sort(StrEnum):
+    """The order of the results: ``relevance`` (the best text match first; by name without
+    text), ``name``, ``rating`` (the highest average first, unrated last) or ``validity`` (the
+    registration that runs longest first)."""
+
+    RELEVANCE = "relevance"
+    NAME = "name"
+    RATING = "rating"
+    VALIDITY = "validity"
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     text: str | None = None
-    number: RegistrationNumber | None = None
+    # Any of these (the digits alone may be either service type's: ``schemas.registration_numbers``)
+    numbers: tuple[RegistrationNumber, ...] = ()
     theme: str | None = None
     service_type: ServiceType | None = None
     region: str | None = None
-
-
-def region_term(region: str) -> str:
-    """The key of ``public_providers.regions`` a region search means: a postal code, a
-    province slug, or a municipality."""
-    try:
-        return postal_code(region)
-    except ValueError:
-        pass
-    province = province_named(region)
-    return province.value if province is not None else region_key(region)
+    min_rating: int | None = None  # the average as shown (one decimal) at least this
+    sort: Sort = Sort.RELEVANCE
 
 
 # How free text is searched, by how many providers its words match exactly (full-text search
@@ -111,11 +116,14 @@ def _conditions(
     if query.service_type is not None:
         exists.append("r.service_type = :service_type")
         params["service_type"] = query.service_type.value
-    if query.number is not None:
-        exists.append("r.registration_number = :number")
-        params["number"] = str(query.number)
+    if query.numbers:
+        exists.append("r.registration_number = ANY(CAST(:numbers AS text[]))")
+        params["numbers"] = [str(number) for number in query.numbers]
     where = [f"EXISTS (SELECT 1 FROM registrations r WHERE {' AND '.join(exists)})"]
     where += _row_filters(query, params)
+    if query.min_rating is not None:
+        where.append(_MIN_RATING)
+        params["min_rating"] = Decimal(query.min_rating)
     rank = "0"
     if query.text:
         params["q"] = query.text
@@ -128,7 +136,27 @@ def _conditions(
                     "greatest(ts_rank(p.document, q.tsquery),"
                     " word_similarity(q.words, p.search_name))"
                 )
+    if query.sort is not Sort.RELEVANCE:
+        rank = _SORT_KEYS[query.sort]
     return where, rank
+
+
+# The average as the page shows it (rounded to one decimal), so "4 or more" keeps a 3,96 shown
+# as "4,0".
+_AVERAGE = (
+    "(SELECT round(pr.rating_sum::numeric / pr.rating_count, 1) FROM provider_ratings pr"
+    " WHERE pr.enterprise_number = p.enterprise_number AND pr.rating_count > 0)"
+)
+_MIN_RATING = f"{_AVERAGE} >= :min_rating"
+# A sort other than relevance is the statement's rank (sorted descending, ties by name).
+_SORT_KEYS = {
+    Sort.NAME: "0",
+    Sort.RATING: f"coalesce({_AVERAGE}, 0)",
+    Sort.VALIDITY: (
+        "(SELECT max(r.valid_until) - DATE '2000-01-01' FROM registrations r"
+        f" WHERE r.enterprise_number = p.enterprise_number AND {_IN_FORCE_SQL})"
+    ),
+}
 
 
 def _row_filters(query: Query, params: dict[str, Any], alias: str = "p") -> list[str]:
@@ -138,8 +166,8 @@ def _row_filters(query: Query, params: dict[str, Any], alias: str = "p") -> list
         where.append(f"{alias}.themes @> ARRAY[CAST(:theme AS text)]")
         params["theme"] = query.theme
     if query.region is not None:
-        where.append(f"{alias}.regions @> ARRAY[CAST(:region AS text)]")
-        params["region"] = region_term(query.region)
+        where.append(f"{alias}.regions && CAST(:region AS text[])")
+        params["region"] = list(region_terms(query.region))
     return where
 
 

@@ -13,7 +13,11 @@ from fastapi.responses import Response
 
 from app.api import registered_on
 from app.domain.attest import attests_over_time, matches, parse_code
-from app.domain.identifiers import InvalidIdentifier, RegistrationNumber
+from app.domain.identifiers import (
+    InvalidIdentifier,
+    RegistrationNumber,
+    written_registration_numbers,
+)
 from app.events import EventStore
 from app.events.catalog import REGISTRY, unit_stream_id
 from app.services.registrations import UnknownResource
@@ -23,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 
 NUMBER_ERROR = (
     "{value} is geen geldig registratienummer. Een registratienummer is DV.O (opleiding) of "
-    "DV.A (advies) met zes cijfers, bijvoorbeeld DV.O236716."
+    "DV.A (advies) met een nummer, bijvoorbeeld DV.O236716 of DV.O17, of alleen het nummer."
 )
 DATE_ERROR = "{value} is geen datum. Geef een datum als 2026-03-01 (jaar-maand-dag)."
 FUTURE_ERROR = "{value} ligt in de toekomst. Kies vandaag of een dag in het verleden."
@@ -56,8 +60,9 @@ async def _answer(
     if not raw["nummer"] and not raw["datum"] and code is None:
         return render(request, "check.html", context | {"raw": {**raw, "datum": today.isoformat()}})
     errors = {}
+    numbers: tuple[RegistrationNumber, ...] = ()
     try:
-        number = RegistrationNumber.parse(raw["nummer"][:40])
+        numbers = written_registration_numbers(raw["nummer"][:40])
     except InvalidIdentifier:
         errors["nummer"] = NUMBER_ERROR.format(value=f'"{raw["nummer"][:40]}"')
     day, date_error = _read_date(raw["datum"], today)
@@ -66,10 +71,17 @@ async def _answer(
     if errors or day is None:
         return render(request, "check.html", context | {"errors": errors}, status=422)
     async with request.app.state.engine.connect() as conn:
-        try:
-            answer = await registered_on.check(conn, number, day)
-        except UnknownResource:
-            errors["nummer"] = f"{number} is geen registratienummer uit dit register."
+        # The digits alone may be either service type's; one counter serves both, so at most
+        # one of them exists.
+        for number in numbers:
+            try:
+                answer = await registered_on.check(conn, number, day)
+                break
+            except UnknownResource:
+                continue
+        else:
+            said = " of ".join(map(str, numbers))
+            errors["nummer"] = f"{said} is geen registratienummer uit dit register."
             return render(request, "check.html", context | {"errors": errors}, status=404)
     return render(request, "check.html", context | {"answer": answer, "today": today})
 
