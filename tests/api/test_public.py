@@ -239,6 +239,10 @@ async def test_sort_by_name_rating_or_validity_and_filter_on_a_minimum_rating(
     assert await names(api, min_rating=4) == ["Vinçotte Academy"]
     assert await names(api, min_rating=5) == []
     assert await names(api, min_rating=4, sort="rating", q="academy") == ["Vinçotte Academy"]
+    # Every way text is searched takes a sort: a typo (fuzzy), a few exact matches (focused).
+    assert await names(api, q="kiwa belgum", sort="rating") == ["Kiwa Belgium Advies"]
+    assert await names(api, q="opleiding duurzaam", sort="validity") == ["Vinçotte Academy"]
+    assert await names(api, q="kiwa belgum", sort="validity", min_rating=1) == []
     # One query, two faces: paging through a sort gives every provider once.
     pages = [await names(api, sort="rating", limit=1, page=n) for n in (1, 2, 3)]
     assert [name for page in pages for name in page] == await names(api, sort="rating")
