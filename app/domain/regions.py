@@ -181,3 +181,14 @@ def region_terms(text: str) -> tuple[str, ...]:
     if province is not None:
         return (province.value,)
     return (region_key(text), *sorted(postal_codes_named(text)))
+
+
+def is_known_region(text: str) -> bool:
+    """Whether a region search names something of the official lists: a Belgian postal code, a
+    province, or a municipality or sub-municipality."""
+    try:
+        postal_code(text)
+        return True
+    except UnknownPostalCode:
+        pass
+    return province_named(text) is not None or bool(postal_codes_named(text))

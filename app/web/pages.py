@@ -46,7 +46,7 @@ from app.domain.identifiers import (
     ServiceType,
 )
 from app.domain.policies import today
-from app.domain.regions import Province
+from app.domain.regions import Province, is_known_region
 from app.services.registrations import RegistrationService
 
 log = logging.getLogger(__name__)
@@ -330,6 +330,7 @@ async def search_page(request: Request) -> Response:
         # The provider's page links back to this very search.
         "provider_url": lambda kbo: form.url(root, form.page, f"/dienstverleners/{kbo}"),
         "summary": search_summary(form),
+        "unknown_region": form.region if form.region and not is_known_region(form.region) else None,
         **_paging(root, form, found, len(items)),
     }
     return render(request, "search.html", context)

@@ -11,6 +11,7 @@ import pytest
 
 from app.domain.regions import (
     Province,
+    is_known_region,
     municipality_of,
     postal_codes_named,
     province_of,
@@ -97,3 +98,10 @@ def test_the_lists_are_whole_and_agree() -> None:
     for locality in localities:
         assert municipality_of(locality["postal_code"]), locality
         province_of(locality["postal_code"])
+
+
+def test_a_known_region_is_one_of_the_lists() -> None:
+    for known in ("3500", "Provincie Limburg", "Wilrijk", "Anvers", "sint-lambrechts-herk"):
+        assert is_known_region(known), known
+    for unknown in ("Atlantis", "0999", "Limburgs"):
+        assert not is_known_region(unknown), unknown

@@ -382,6 +382,11 @@ async def test_numbers_as_people_write_them_regions_sort_and_rating(
     assert await found(region="Provincie Limburg") == [ACADEMY]
     assert await found(region="Sint-Lambrechts-Herk") == [ACADEMY]  # a deelgemeente of Hasselt
     assert await found(region="Gand") == [VINCOTTE]
+    unknown = html(await api.get("/", params={"region": "Atlantis"}))
+    assert "“Atlantis” is geen Belgische provincie, gemeente, deelgemeente of postcode" in (
+        unknown.words
+    )
+    assert "is geen Belgische" not in html(await api.get("/", params={"region": "Wilrijk"})).words
     # Groen Advies (unrated) comes first by name, last by rating.
     assert await found(sort="name") == [ACADEMY, VINCOTTE]
     assert await found(sort="rating") == [VINCOTTE, ACADEMY]
