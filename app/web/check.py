@@ -71,15 +71,9 @@ async def _answer(
     if errors or day is None:
         return render(request, "check.html", context | {"errors": errors}, status=422)
     async with request.app.state.engine.connect() as conn:
-        # The digits alone may be either service type's; one counter serves both, so at most
-        # one of them exists.
-        for number in numbers:
-            try:
-                answer = await registered_on.check(conn, number, day)
-                break
-            except UnknownResource:
-                continue
-        else:
+        try:
+            answer = await registered_on.check_any(conn, list(numbers), day)
+        except UnknownResource:
             said = " of ".join(map(str, numbers))
             errors["nummer"] = f"{said} is geen registratienummer uit dit register."
             return render(request, "check.html", context | {"errors": errors}, status=404)
