@@ -33,6 +33,9 @@ async def main(url: str) -> None:
         "region=Borgerhout": search.Query(region="Borgerhout"),
         "region=Gent (city, 10 codes)": search.Query(region="Gent"),
         "region=Gent, sort=rating": search.Query(region="Gent", sort=search.Sort.RATING),
+        "region=Borgerhout, sort=validity": search.Query(
+            region="Borgerhout", sort=search.Sort.VALIDITY
+        ),
         "number=17": search.Query(numbers=w("17")),
         "text=opleidingen, sort=rating": search.Query(text="opleidingen", sort=search.Sort.RATING),
         "theme+region=Hasselt, min_rating=3": search.Query(

@@ -148,14 +148,20 @@ _MIN_RATING = (
     " WHERE pr.rating_count > 0"
     " AND round(pr.rating_sum::numeric / pr.rating_count, 1) >= :min_rating)"
 )
-# A sort other than relevance is the statement's rank (sorted descending, ties by name), read
-# from a join rather than a subquery per row: a common filter sorts all its matches (about 10 us
-# a row saved at 100,000 providers; BENCHMARKS.md, "Sorts").
+# A sort other than relevance is the statement's rank (sorted descending, ties by name). The
+# rating is read from a join. The validity is a subquery per row among the first thousand hits
+# (cheap for a narrow filter), and a join on the registrations in force, aggregated once, when
+# more match (a common filter sorts all its matches: 1.5 s as a subquery per row at 100,000
+# providers, 0.46 s as the join; BENCHMARKS.md, issue 14).
 _SORT_KEYS = {
     Sort.NAME: "0",
     Sort.RATING: "coalesce(round(sr.rating_sum::numeric / nullif(sr.rating_count, 0), 1), 0)",
-    Sort.VALIDITY: "coalesce(sv.until - DATE '2000-01-01', 0)",
+    Sort.VALIDITY: (
+        "(SELECT max(r.valid_until) - DATE '2000-01-01' FROM registrations r"
+        f" WHERE r.enterprise_number = p.enterprise_number AND {_IN_FORCE_SQL})"
+    ),
 }
+_BROAD_SORT_KEYS = {Sort.VALIDITY: "coalesce(sv.until - DATE '2000-01-01', 0)"}
 _SORT_JOINS = {
     Sort.RATING: " LEFT JOIN provider_ratings sr ON sr.enterprise_number = p.enterprise_number",
     Sort.VALIDITY: (
@@ -261,8 +267,13 @@ async def search(
     mode = await _text_mode(conn, query) if query.text else None
     where, rank = _conditions(query, params, mode)
     condition = " AND ".join(where)
-    source = _source(query, params, mode) + _SORT_JOINS.get(query.sort, "")
-    rows = await fetch(conn, _search_statement(source, condition, rank), params)
+    source = _source(query, params, mode)
+    if query.sort is Sort.VALIDITY:
+        broad = (source + _SORT_JOINS[Sort.VALIDITY], _BROAD_SORT_KEYS[Sort.VALIDITY])
+    else:
+        source += _SORT_JOINS.get(query.sort, "")
+        broad = (source, rank)
+    rows = await fetch(conn, _search_statement(source, condition, rank, *broad), params)
     counted = rows[0]["counted"]
     items = [_public(row) for row in rows if row["enterprise_number"] is not None]
     more = len(items) > limit
@@ -273,14 +284,25 @@ async def search(
 
 
 @lru_cache(maxsize=256)
-def _search_statement(source: str, condition: str, rank: str) -> str:
+def _search_statement(
+    source: str,
+    condition: str,
+    rank: str,
+    broad_source: str | None = None,
+    broad_rank: str | None = None,
+) -> str:
     """One statement: the matches, up to one more than ``COUNT_CAP`` (``hits``: the capped
     total); the page (one row more than asked: is there a next page?) sorted from those when
     they are all the matches, or else (more than the cap match: a common filter) walked in the
     order of ``public_providers_sort_idx``, which carries the themes and regions so that the
     walk reads the index alone; then one row per provider on the page with its registrations
     and rating, or a single row of NULLs when the page is empty, each with the capped total.
-    The branch not taken costs nothing: its condition is a one-time filter on ``counted``."""
+    The branch not taken costs nothing: its condition is a one-time filter on ``counted``.
+    ``broad_source`` and ``broad_rank`` (default: ``source`` and ``rank``) are what the second
+    branch sorts by: a sort key that is cheap per row for a thousand hits may be cheaper as a
+    join for all matches (``_SORT_JOINS``)."""
+    broad_source = broad_source or source
+    broad_rank = broad_rank or rank
     return (
         f"WITH hits AS MATERIALIZED ("
         f" SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
@@ -292,7 +314,7 @@ def _search_statement(source: str, condition: str, rank: str) -> str:
         " ORDER BY h.rank DESC, h.search_name, h.enterprise_number"
         " LIMIT :fetch OFFSET :offset)"
         " UNION ALL"
-        f" (SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
+        f" (SELECT p.enterprise_number, p.search_name, {broad_rank} AS rank FROM {broad_source}"
         f" WHERE (SELECT n FROM counted) >= :cap AND {condition}"
         " ORDER BY rank DESC, p.search_name, p.enterprise_number"
         " LIMIT :fetch OFFSET :offset))"
