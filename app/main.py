@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __doc__ as summary
 from app.api import (
@@ -170,6 +171,8 @@ def create_app(
     app.state.settings = settings
     app.state.stopping = asyncio.Event()  # set when the app shuts down
     problems.install(app)
+    # An unknown address answers a browser with a page, a program with problem+json.
+    app.add_exception_handler(StarletteHTTPException, pages.http_error)
     app.add_middleware(MethodsMiddleware, routes=lambda: app.routes)  # innermost: HEAD, OPTIONS
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware, metrics=app.state.metrics)  # inside: sees the id

@@ -340,7 +340,7 @@ def as_query(params: dict[str, str], page_number: int = 1) -> search.Query:
     """The query the API makes of these parameters (``app.api.public``)."""
     return search.Query(
         text=params.get("q", "").strip() or None,
-        number=RegistrationNumber.parse(params["number"]) if "number" in params else None,
+        numbers=(RegistrationNumber.parse(params["number"]),) if "number" in params else (),
         theme=params.get("theme"),
         service_type=ServiceType(params["service_type"]) if "service_type" in params else None,
         region=params.get("region", "").strip() or None,

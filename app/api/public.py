@@ -48,12 +48,30 @@ SearchText = Annotated[
 NumberParam = Annotated[
     str | None,
     AfterValidator(
-        lambda v: schemas.canonical_registration_number(v) if v and v.strip() else ""
-    ),  # "": none
+        lambda v: " ".join(map(str, schemas.registration_numbers(v))) if v and v.strip() else ""
+    ),  # "": none; else the numbers it may mean, separated by a space
     Query(
         max_length=40,
-        description="A registration number in any written form: DV.O236716, DVO236716, dv.o 236716",
+        description="A registration number in any written form: DV.O236716, DVO236716, "
+        "dv.o 236716, DV.O17 (DV.O000017), or the digits alone (17: DV.O000017 or DV.A000017, "
+        "one counter serves both service types)",
         examples=["DV.O236716"],
+    ),
+]
+SortParam = Annotated[
+    search.Sort,
+    Query(
+        description="relevance (the best text match first; by name without text), name, "
+        "rating (highest average first, unrated last) or validity (longest valid first)"
+    ),
+]
+MinRatingParam = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=5,
+        description="Only providers whose average rating (as shown, one decimal) "
+        "is at least this; unrated ones drop out",
     ),
 ]
 RegionParam = Annotated[
@@ -106,17 +124,22 @@ async def search_providers(
     theme: Annotated[Theme | None, Query(description="One of /public/options themes")] = None,
     service_type: Annotated[ServiceType | None, Query()] = None,
     region: RegionParam = None,
+    min_rating: MinRatingParam = None,
+    sort: SortParam = search.Sort.RELEVANCE,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
     """Combine any of the filters; without any, every registered provider. Sorted by relevance
-    when there is text, else by name (ties by enterprise number: a stable order for paging)."""
+    when there is text, else by name, or as ``sort`` asks (ties by name, then enterprise
+    number: a stable order for paging)."""
     query = search.Query(
         text=q.strip() if q and q.strip() else None,
-        number=RegistrationNumber.parse(number) if number else None,
+        numbers=tuple(RegistrationNumber.parse(n) for n in number.split()) if number else (),
         theme=theme,
         service_type=service_type,
         region=region.strip() if region and region.strip() else None,
+        min_rating=min_rating,
+        sort=sort,
     )
     async with pg.connection(custom_plans=True) as conn:
         found = await search.search(conn, query, today=_today(request), page=page, limit=limit)

@@ -27,7 +27,7 @@ from app.api import queries
 from app.api.deps import PublicEngineDep
 from app.api.problems import problem_responses
 from app.api.public import cacheable
-from app.api.schemas import Day, View, canonical_registration_number
+from app.api.schemas import Day, View, registration_numbers
 from app.domain.attest import KIND_WORDS, in_force_on
 from app.domain.events import RegistrationKind
 from app.domain.identifiers import RegistrationNumber, ServiceType
@@ -62,10 +62,13 @@ class RegistrationCheck(View):
 
 NumberPath = Annotated[
     str,
-    AfterValidator(canonical_registration_number),
+    # The numbers meant, separated by a space: the digits alone may be either service type's.
+    AfterValidator(lambda v: " ".join(map(str, registration_numbers(v)))),
     Path(
         max_length=40,
-        description="A registration number in any written form: DV.O236716, dvo236716",
+        description="A registration number in any written form: DV.O236716, dvo236716, DV.O17 "
+        "(DV.O000017), or the digits alone (17: DV.O000017 or DV.A000017, one counter serves "
+        "both service types)",
         examples=["DV.O236716"],
     ),
 ]
@@ -83,6 +86,19 @@ async def unit_key_of(conn: AsyncConnection, number: RegistrationNumber) -> str 
         {"number": str(number)},
     )
     return str(found) if found is not None else None
+
+
+async def check_any(
+    conn: AsyncConnection, numbers: list[RegistrationNumber], on: date
+) -> RegistrationCheck:
+    """The answer for whichever of ``numbers`` this registry gave (at most one: the digits alone
+    mean DV.O or DV.A, and one counter serves both); ``UnknownResource`` when none."""
+    for number in numbers[:-1]:
+        try:
+            return await check(conn, number, on)
+        except UnknownResource:
+            continue
+    return await check(conn, numbers[-1], on)
 
 
 async def check(conn: AsyncConnection, number: RegistrationNumber, on: date) -> RegistrationCheck:
@@ -142,5 +158,5 @@ async def registered_on(
     day = on or current
     refuse_future(day, current)
     async with engine.connect() as conn:
-        answer = await check(conn, RegistrationNumber.parse(number), day)
+        answer = await check_any(conn, [RegistrationNumber.parse(n) for n in number.split()], day)
     return cacheable(request, answer, max_age=request.app.state.settings.public_max_age_seconds)

@@ -32,6 +32,7 @@ from app.domain.identifiers import (
     InvalidIdentifier,
     RegistrationNumber,
     ServiceType,
+    written_registration_numbers,
 )
 from app.domain.norm import (
     CURRENT_NORM,
@@ -73,9 +74,20 @@ def enterprise_number(value: str) -> str:
 
 
 def canonical_registration_number(value: str) -> str:
-    """A registration number in any written form, canonical (``DV.O000001``)."""
+    """A registration number in any written form, canonical (``DV.O000001``): with or without
+    the dot, in any case, its digits padded (``DV.O17`` is ``DV.O000017``). The service type's
+    letter is needed: see ``registration_numbers`` for the digits alone."""
+    numbers = registration_numbers(value)
+    if len(numbers) != 1:
+        raise ValueError(f"{value.strip()!r} needs its DV.O or DV.A: DV.O{numbers[0].serial:06d}")
+    return str(numbers[0])
+
+
+def registration_numbers(value: str) -> tuple[RegistrationNumber, ...]:
+    """What a written number may mean, for a search: ``17`` is ``DV.O000017`` or
+    ``DV.A000017`` (``identifiers.written_registration_numbers``)."""
     try:
-        return str(RegistrationNumber.parse(value))
+        return written_registration_numbers(value)
     except InvalidIdentifier as exc:
         raise ValueError(exc.detail) from None
 

@@ -7,8 +7,9 @@ Everything is PostgreSQL's work, on indexes (migration 0004):
   both over ``unaccent``, ranked when few providers match; when none does, the name's trigram
   word similarity (``<%``, ``pg_trgm``) forgives small typos ("kiwa belgum"): see ``TextMode``;
 * a registration number in any written form is parsed and matched exactly;
-* theme and region are array containment on GIN indexes (``regions`` holds the provinces,
-  municipalities and postal codes of the provider's locations);
+* theme is array containment and region array overlap on GIN indexes (``regions`` holds the
+  provinces, municipalities and postal codes of the provider's locations; a place's name
+  matches its own key or any postal code it is served by: ``regions.region_terms``);
 * a provider is listed only while one of its registrations is in force on the day of the
   query (status registered, conditionally or as starter, and today within its validity):
   stopped, expired and refused ones drop out with the event that ends them, and one whose
@@ -28,14 +29,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from enum import Enum
+from decimal import Decimal
+from enum import Enum, StrEnum
 from functools import lru_cache
 from typing import Any
 
 import asyncpg
 
 from app.domain.identifiers import RegistrationNumber, ServiceType
-from app.domain.regions import postal_code, province_named, region_key
+from app.domain.regions import region_terms
 
 IN_FORCE = ("registered", "registered_conditionally", "registered_starter")
 PUBLIC_STATUS: dict[str, tuple[str, str]] = {
@@ -64,24 +66,27 @@ _DETAILS = f"""
 _COLUMNS = "p.enterprise_number, p.name, p.description, p.website, p.themes, p.locations"
 
 
+class Sort(StrEnum):
+    """The order of the results: ``relevance`` (the best text match first; by name without
+    text), ``name``, ``rating`` (the highest average first, unrated last) or ``validity`` (the
+    registration that runs longest first)."""
+
+    RELEVANCE = "relevance"
+    NAME = "name"
+    RATING = "rating"
+    VALIDITY = "validity"
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     text: str | None = None
-    number: RegistrationNumber | None = None
+    # Any of these (the digits alone may be either service type's: ``schemas.registration_numbers``)
+    numbers: tuple[RegistrationNumber, ...] = ()
     theme: str | None = None
     service_type: ServiceType | None = None
     region: str | None = None
-
-
-def region_term(region: str) -> str:
-    """The key of ``public_providers.regions`` a region search means: a postal code, a
-    province slug, or a municipality."""
-    try:
-        return postal_code(region)
-    except ValueError:
-        pass
-    province = province_named(region)
-    return province.value if province is not None else region_key(region)
+    min_rating: int | None = None  # the average as shown (one decimal) at least this
+    sort: Sort = Sort.RELEVANCE
 
 
 # How free text is searched, by how many providers its words match exactly (full-text search
@@ -111,11 +116,14 @@ def _conditions(
     if query.service_type is not None:
         exists.append("r.service_type = :service_type")
         params["service_type"] = query.service_type.value
-    if query.number is not None:
-        exists.append("r.registration_number = :number")
-        params["number"] = str(query.number)
+    if query.numbers:
+        exists.append("r.registration_number = ANY(CAST(:numbers AS text[]))")
+        params["numbers"] = [str(number) for number in query.numbers]
     where = [f"EXISTS (SELECT 1 FROM registrations r WHERE {' AND '.join(exists)})"]
     where += _row_filters(query, params)
+    if query.min_rating is not None:
+        where.append(_MIN_RATING)
+        params["min_rating"] = Decimal(query.min_rating)
     rank = "0"
     if query.text:
         params["q"] = query.text
@@ -128,7 +136,40 @@ def _conditions(
                     "greatest(ts_rank(p.document, q.tsquery),"
                     " word_similarity(q.words, p.search_name))"
                 )
+    if query.sort is not Sort.RELEVANCE:
+        rank = _SORT_KEYS[query.sort]
     return where, rank
+
+
+# The average as the page shows it (rounded to one decimal), so "4 or more" keeps a 3,96 shown
+# as "4,0". A semi-join on the (smaller) ratings table, not a subquery per provider.
+_MIN_RATING = (
+    "p.enterprise_number IN (SELECT pr.enterprise_number FROM provider_ratings pr"
+    " WHERE pr.rating_count > 0"
+    " AND round(pr.rating_sum::numeric / pr.rating_count, 1) >= :min_rating)"
+)
+# A sort other than relevance is the statement's rank (sorted descending, ties by name). The
+# rating is read from a join. The validity is a subquery per row among the first thousand hits
+# (cheap for a narrow filter), and a join on the registrations in force, aggregated once, when
+# more match (a common filter sorts all its matches: 1.5 s as a subquery per row at 100,000
+# providers, 0.46 s as the join; BENCHMARKS.md, issue 14).
+_SORT_KEYS = {
+    Sort.NAME: "0",
+    Sort.RATING: "coalesce(round(sr.rating_sum::numeric / nullif(sr.rating_count, 0), 1), 0)",
+    Sort.VALIDITY: (
+        "(SELECT max(r.valid_until) - DATE '2000-01-01' FROM registrations r"
+        f" WHERE r.enterprise_number = p.enterprise_number AND {_IN_FORCE_SQL})"
+    ),
+}
+_BROAD_SORT_KEYS = {Sort.VALIDITY: "coalesce(sv.until - DATE '2000-01-01', 0)"}
+_SORT_JOINS = {
+    Sort.RATING: " LEFT JOIN provider_ratings sr ON sr.enterprise_number = p.enterprise_number",
+    Sort.VALIDITY: (
+        " LEFT JOIN (SELECT r.enterprise_number, max(r.valid_until) AS until FROM registrations r"
+        f" WHERE {_IN_FORCE_SQL} GROUP BY r.enterprise_number) sv"
+        " ON sv.enterprise_number = p.enterprise_number"
+    ),
+}
 
 
 def _row_filters(query: Query, params: dict[str, Any], alias: str = "p") -> list[str]:
@@ -138,8 +179,8 @@ def _row_filters(query: Query, params: dict[str, Any], alias: str = "p") -> list
         where.append(f"{alias}.themes @> ARRAY[CAST(:theme AS text)]")
         params["theme"] = query.theme
     if query.region is not None:
-        where.append(f"{alias}.regions @> ARRAY[CAST(:region AS text)]")
-        params["region"] = region_term(query.region)
+        where.append(f"{alias}.regions && CAST(:region AS text[])")
+        params["region"] = list(region_terms(query.region))
     return where
 
 
@@ -227,7 +268,12 @@ async def search(
     where, rank = _conditions(query, params, mode)
     condition = " AND ".join(where)
     source = _source(query, params, mode)
-    rows = await fetch(conn, _search_statement(source, condition, rank), params)
+    if query.sort is Sort.VALIDITY:
+        broad = (source + _SORT_JOINS[Sort.VALIDITY], _BROAD_SORT_KEYS[Sort.VALIDITY])
+    else:
+        source += _SORT_JOINS.get(query.sort, "")
+        broad = (source, rank)
+    rows = await fetch(conn, _search_statement(source, condition, rank, *broad), params)
     counted = rows[0]["counted"]
     items = [_public(row) for row in rows if row["enterprise_number"] is not None]
     more = len(items) > limit
@@ -238,14 +284,25 @@ async def search(
 
 
 @lru_cache(maxsize=256)
-def _search_statement(source: str, condition: str, rank: str) -> str:
+def _search_statement(
+    source: str,
+    condition: str,
+    rank: str,
+    broad_source: str | None = None,
+    broad_rank: str | None = None,
+) -> str:
     """One statement: the matches, up to one more than ``COUNT_CAP`` (``hits``: the capped
     total); the page (one row more than asked: is there a next page?) sorted from those when
     they are all the matches, or else (more than the cap match: a common filter) walked in the
     order of ``public_providers_sort_idx``, which carries the themes and regions so that the
     walk reads the index alone; then one row per provider on the page with its registrations
     and rating, or a single row of NULLs when the page is empty, each with the capped total.
-    The branch not taken costs nothing: its condition is a one-time filter on ``counted``."""
+    The branch not taken costs nothing: its condition is a one-time filter on ``counted``.
+    ``broad_source`` and ``broad_rank`` (default: ``source`` and ``rank``) are what the second
+    branch sorts by: a sort key that is cheap per row for a thousand hits may be cheaper as a
+    join for all matches (``_SORT_JOINS``)."""
+    broad_source = broad_source or source
+    broad_rank = broad_rank or rank
     return (
         f"WITH hits AS MATERIALIZED ("
         f" SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
@@ -257,7 +314,7 @@ def _search_statement(source: str, condition: str, rank: str) -> str:
         " ORDER BY h.rank DESC, h.search_name, h.enterprise_number"
         " LIMIT :fetch OFFSET :offset)"
         " UNION ALL"
-        f" (SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
+        f" (SELECT p.enterprise_number, p.search_name, {broad_rank} AS rank FROM {broad_source}"
         f" WHERE (SELECT n FROM counted) >= :cap AND {condition}"
         " ORDER BY rank DESC, p.search_name, p.enterprise_number"
         " LIMIT :fetch OFFSET :offset))"

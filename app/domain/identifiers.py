@@ -127,6 +127,32 @@ class RegistrationNumber:
         return f"DV.{self.service_type.number_letter}{self.serial:06d}"
 
 
+# How people write a number they read somewhere: the six digits without their leading zeros
+# (``DV.O17``, ``dvo17``), or the digits alone (``17``).
+_WRITTEN_NUMBER = re.compile(r"^\s*(?:DV\s*\.?\s*([OA])\s*\.?\s*)?(\d{1,6})\s*$", re.IGNORECASE)
+
+
+def written_registration_numbers(text: str) -> tuple[RegistrationNumber, ...]:
+    """The registration numbers a person may mean by ``text``: ``DV.O17`` and ``dvo17`` are
+    ``DV.O000017``; the digits alone (``17``) are ``DV.O000017`` or ``DV.A000017``, and at most
+    one of those exists, since both service types draw their serials from one counter
+    (DOMAIN.md, "Registration numbers"). ``InvalidIdentifier`` for anything else."""
+    match = _WRITTEN_NUMBER.match(text)
+    if match is None:
+        raise InvalidIdentifier(
+            f"{text!r} is not a registration number like DV.O236716, DV.A104813 or 17",
+            field="registration_number",
+        )
+    letter, digits = match.groups()
+    serial = int(digits)
+    types = (
+        [ServiceType.TRAINING if letter.upper() == "O" else ServiceType.ADVICE]
+        if letter
+        else list(ServiceType)
+    )
+    return tuple(RegistrationNumber(service, serial) for service in types)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class RegistrationUnit:
     """What one registration is for: an enterprise (a university: one of its departments) and

@@ -14,7 +14,11 @@ from fastapi.responses import Response
 from app.api import registered_on
 from app.api.deps import public_engine
 from app.domain.attest import attests_over_time, matches, parse_code
-from app.domain.identifiers import InvalidIdentifier, RegistrationNumber
+from app.domain.identifiers import (
+    InvalidIdentifier,
+    RegistrationNumber,
+    written_registration_numbers,
+)
 from app.events import EventStore
 from app.events.catalog import REGISTRY, unit_stream_id
 from app.services.registrations import UnknownResource
@@ -24,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 NUMBER_ERROR = (
     "{value} is geen geldig registratienummer. Een registratienummer is DV.O (opleiding) of "
-    "DV.A (advies) met zes cijfers, bijvoorbeeld DV.O236716."
+    "DV.A (advies) met een nummer, bijvoorbeeld DV.O236716 of DV.O17, of alleen het nummer."
 )
 DATE_ERROR = "{value} is geen datum. Geef een datum als 2026-03-01 (jaar-maand-dag)."
 FUTURE_ERROR = "{value} ligt in de toekomst. Kies vandaag of een dag in het verleden."
@@ -57,8 +61,9 @@ async def _answer(
     if not raw["nummer"] and not raw["datum"] and code is None:
         return render(request, "check.html", context | {"raw": {**raw, "datum": today.isoformat()}})
     errors = {}
+    numbers: tuple[RegistrationNumber, ...] = ()
     try:
-        number = RegistrationNumber.parse(raw["nummer"][:40])
+        numbers = written_registration_numbers(raw["nummer"][:40])
     except InvalidIdentifier:
         errors["nummer"] = NUMBER_ERROR.format(value=f'"{raw["nummer"][:40]}"')
     day, date_error = _read_date(raw["datum"], today)
@@ -68,9 +73,10 @@ async def _answer(
         return render(request, "check.html", context | {"errors": errors}, status=422)
     async with public_engine(request).connect() as conn:
         try:
-            answer = await registered_on.check(conn, number, day)
+            answer = await registered_on.check_any(conn, list(numbers), day)
         except UnknownResource:
-            errors["nummer"] = f"{number} is geen registratienummer uit dit register."
+            said = " of ".join(map(str, numbers))
+            errors["nummer"] = f"{said} is geen registratienummer uit dit register."
             return render(request, "check.html", context | {"errors": errors}, status=404)
     return render(request, "check.html", context | {"answer": answer, "today": today})
 

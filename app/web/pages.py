@@ -33,9 +33,10 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
-from app.api import schemas, search
+from app.api import problems, schemas, search
 from app.api.deps import public_pool
 from app.api.problems import database_unavailable
 from app.api.public import OPTIONS, RegionParam, SearchText
@@ -43,18 +44,24 @@ from app.api.schemas import Theme
 from app.domain.identifiers import (
     EnterpriseNumber,
     InvalidIdentifier,
-    RegistrationNumber,
     ServiceType,
 )
 from app.domain.policies import today
-from app.domain.regions import Province
+from app.domain.regions import Province, is_known_region
 from app.services.registrations import RegistrationService
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-PAGE_SIZE = 20
-SEARCH_FIELDS = ("q", "number", "theme", "service_type", "region")
+PAGE_SIZE = 10  # short pages: ten cards fit a phone in a few screens
+SEARCH_FIELDS = ("q", "number", "theme", "service_type", "region", "min_rating", "sort")
+SORTS = {
+    search.Sort.RELEVANCE: "Best passend",
+    search.Sort.NAME: "Naam",
+    search.Sort.RATING: "Beoordeling",
+    search.Sort.VALIDITY: "Langst geldig",
+}
+MIN_RATINGS = (1, 2, 3, 4, 5)
 
 router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -70,11 +77,14 @@ SERVICE_TYPES = {ServiceType.TRAINING: "opleiding", ServiceType.ADVICE: "advies"
 FIELD_ERRORS = {
     "q": "De zoektekst mag hoogstens 200 tekens tellen, zonder stuurtekens.",
     "number": "{value} is geen geldig registratienummer. Een registratienummer is DV.O "
-    "(opleiding) of DV.A (advies) met zes cijfers, bijvoorbeeld DV.O236716.",
+    "(opleiding) of DV.A (advies) met een nummer, bijvoorbeeld DV.O236716 of DV.O17, of "
+    "alleen het nummer.",
     "theme": "Kies een vakgebied uit de lijst.",
     "service_type": "Kies als type dienst opleiding of advies.",
     "region": "De regio mag hoogstens 100 tekens tellen, zonder stuurtekens. Geef een "
     "provincie, een gemeente of een postcode.",
+    "min_rating": "Kies een minimale beoordeling uit de lijst.",
+    "sort": "Kies een volgorde uit de lijst.",
     "page": "Het paginanummer moet een getal van 1 tot 1000 zijn.",
 }
 
@@ -139,7 +149,9 @@ templates.filters.update(
     enterprise_number=enterprise_number_text,
     service_type=lambda value: SERVICE_TYPES[ServiceType(value)],
 )
-templates.globals.update(options=OPTIONS, service_types=SERVICE_TYPES)
+templates.globals.update(
+    options=OPTIONS, service_types=SERVICE_TYPES, sorts=SORTS, min_ratings=MIN_RATINGS
+)
 
 
 class SearchForm(BaseModel):
@@ -152,24 +164,34 @@ class SearchForm(BaseModel):
     theme: Theme | None = None
     service_type: ServiceType | None = None
     region: RegionParam = None
+    min_rating: Annotated[int | None, Field(ge=1, le=5)] = None
+    sort: search.Sort | None = None
     page: Annotated[int, Field(ge=1, le=1000)] = 1
 
     @field_validator("number")
     @classmethod
     def _registration_number(cls, value: str | None) -> str | None:
-        try:
-            return str(RegistrationNumber.parse(value)) if value else None
-        except InvalidIdentifier as exc:
-            raise ValueError(exc.detail) from None
+        if value:
+            schemas.registration_numbers(value)  # raises on a mistake
+        return value
 
     def query(self) -> search.Query:
         return search.Query(
             text=self.q,
-            number=RegistrationNumber.parse(self.number) if self.number else None,
+            numbers=schemas.registration_numbers(self.number) if self.number else (),
             theme=self.theme,
             service_type=self.service_type,
             region=self.region,
+            min_rating=self.min_rating,
+            sort=self.sort or search.Sort.RELEVANCE,
         )
+
+    def url(self, root: str, page: int | None = None, path: str = "/") -> str:
+        """This search's address (at ``page``), or ``path`` with this search in its query."""
+        fields = self.model_dump(include=set(SEARCH_FIELDS), exclude_none=True, mode="json")
+        if page is not None:
+            fields["page"] = page
+        return f"{root}{path}" + (f"?{urlencode(fields)}" if fields else "")
 
 
 def read_form(params: Mapping[str, str]) -> tuple[SearchForm | None, dict[str, str]]:
@@ -252,14 +274,42 @@ def _today(request: Request) -> date:
     return today(service.clock.now())
 
 
-def _page_url(root: str, form: SearchForm, page: int) -> str:
-    fields = form.model_dump(include=set(SEARCH_FIELDS), exclude_none=True, mode="json")
-    return f"{root}/?" + urlencode({**fields, "page": page})
+def page_numbers(page: int, last: int) -> list[int | None]:
+    """The page numbers to offer: the first, the last, and two either side of ``page``; None
+    where numbers are left out (``1 … 4 5 6 7 8 … 20``)."""
+    shown = sorted({1, last, *range(max(1, page - 2), min(last, page + 2) + 1)})
+    numbers: list[int | None] = []
+    for n in shown:
+        if numbers and numbers[-1] is not None and n - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(n)
+    return numbers
+
+
+def _paging(root: str, form: SearchForm, found: search.Found, shown: int) -> dict[str, Any]:
+    """Where this page lies among the results: ``21-30 van 30``, and the links to the others."""
+    first = (form.page - 1) * PAGE_SIZE + 1
+    known_last = -(-found.total // PAGE_SIZE) if found.exact else None
+    last = known_last or form.page + (1 if found.more else 0)
+    return {
+        "page": form.page,
+        "first": first,
+        "last_shown": first + shown - 1,
+        "pages": [
+            (n, form.url(root, n) if n is not None else None)
+            for n in page_numbers(form.page, min(last, 1000))
+        ]
+        if last > 1
+        else [],
+        "previous_url": form.url(root, form.page - 1) if form.page > 1 else None,
+        "next_url": form.url(root, form.page + 1) if found.more and form.page < 1000 else None,
+    }
 
 
 @friendly
 async def search_page(request: Request) -> Response:
-    """The search form; once submitted, one page of the providers registered today."""
+    """The search form; once submitted, one page of the providers registered today, shown
+    before the form (folded away) so that a phone opens on the results."""
     raw = {name: request.query_params.get(name, "") for name in SEARCH_FIELDS}
     context: dict[str, Any] = {"raw": raw, "errors": {}, "searched": False}
     if not any(name in request.query_params for name in (*SEARCH_FIELDS, "page")):
@@ -272,35 +322,78 @@ async def search_page(request: Request) -> Response:
             conn, form.query(), today=_today(request), page=form.page, limit=PAGE_SIZE
         )
     root = request.scope.get("root_path", "")
+    items = [schemas.PublicProvider.model_validate(item) for item in found.items]
     context |= {
         "searched": True,
-        "items": [schemas.PublicProvider.model_validate(item) for item in found.items],
+        "items": items,
         "total": found.total,
         "exact": found.exact,
-        "page": form.page,
-        "first": (form.page - 1) * PAGE_SIZE + 1,
-        "previous_url": _page_url(root, form, form.page - 1) if form.page > 1 else None,
-        "next_url": _page_url(root, form, form.page + 1)
-        if found.more and form.page < 1000
-        else None,
+        # The provider's page links back to this very search.
+        "provider_url": lambda kbo: form.url(root, form.page, f"/dienstverleners/{kbo}"),
+        "summary": search_summary(form),
+        "unknown_region": form.region if form.region and not is_known_region(form.region) else None,
+        **_paging(root, form, found, len(items)),
     }
     return render(request, "search.html", context)
 
 
+def search_summary(form: SearchForm) -> list[str]:
+    """What was searched, in words, for the folded form's summary."""
+    said = []
+    if form.q:
+        said.append(f"“{form.q}”")
+    if form.number:
+        said.append(f"nummer {form.number}")
+    if form.theme:
+        said.append(form.theme)
+    if form.service_type:
+        said.append(SERVICE_TYPES[form.service_type])
+    if form.region:
+        said.append(f"in {form.region}")
+    if form.min_rating:
+        said.append(f"beoordeling {form.min_rating} of meer")
+    return said
+
+
+def back_to_search(request: Request) -> str:
+    """The search the visitor came from (carried in the provider page's query), or the empty
+    form: a query that is not a valid search is dropped, not echoed."""
+    root = request.scope.get("root_path", "")
+    if not any(name in request.query_params for name in (*SEARCH_FIELDS, "page")):
+        return f"{root}/"
+    form, _ = read_form(request.query_params)
+    if form is None:
+        return f"{root}/"
+    return form.url(root, form.page) + "#resultaten"
+
+
 @friendly
 async def provider_page(request: Request) -> Response:
-    """A registered provider's public page; 404 when it is not registered today."""
+    """A registered provider's public page; 404 when it is not registered today, and a
+    different answer (422) for what is no enterprise number at all."""
     given = str(request.path_params["enterprise_number"])[:40]
     try:
         kbo = str(EnterpriseNumber.parse(given))
     except InvalidIdentifier:
-        return _not_registered(request, given)
+        return render(
+            request,
+            "error.html",
+            {
+                "title": "Geen geldig ondernemingsnummer",
+                "message": f"“{given}” is geen geldig ondernemingsnummer. Een "
+                "ondernemingsnummer heeft tien cijfers, bijvoorbeeld 0403.170.701; controleer "
+                "of u het juist overnam.",
+                "back": back_to_search(request),
+            },
+            status=422,
+        )
     async with public_pool(request).connection(custom_plans=True) as conn:
         found = await search.provider(conn, kbo, today=_today(request))
     if found is None:
         return _not_registered(request, enterprise_number_text(kbo))
     provider = schemas.PublicProvider.model_validate(found)
-    return render(request, "provider.html", {"provider": provider})
+    context = {"provider": provider, "back": back_to_search(request)}
+    return render(request, "provider.html", context)
 
 
 def _not_registered(request: Request, given: str) -> Response:
@@ -310,10 +403,32 @@ def _not_registered(request: Request, given: str) -> Response:
         {
             "title": "Geen geregistreerde dienstverlener",
             "message": f"{given} is vandaag geen geregistreerde dienstverlener voor de "
-            "kmo-portefeuille. Misschien is de registratie verlopen of stopgezet.",
+            "kmo-portefeuille. Het ondernemingsnummer is geldig: misschien is de registratie "
+            "verlopen of stopgezet, of was de onderneming nooit geregistreerd.",
+            "back": back_to_search(request),
         },
         status=404,
     )
+
+
+def wants_html(request: Request) -> bool:
+    """A browser's first choice is ``text/html``; a program's is JSON or ``*/*``."""
+    first = request.headers.get("accept", "").split(",")[0]
+    return first.split(";")[0].strip().lower() == "text/html"
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """An address with nothing behind it: a page in Dutch for a browser, the API's
+    problem+json document for a program (``problems.http_error``)."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and exc.detail == "Not Found" and wants_html(request):
+        context = {
+            "title": "Deze pagina bestaat niet",
+            "message": f"Op het adres {request.url.path[:100]} staat geen pagina. Misschien is "
+            "het adres verkeerd overgenomen.",
+        }
+        return render(request, "error.html", context, status=404)
+    return await problems.http_error(request, exc)
 
 
 router.add_route("/", search_page, methods=["GET"], name="search_page", include_in_schema=False)

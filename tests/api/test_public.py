@@ -181,6 +181,91 @@ async def test_a_registration_number_is_found_in_any_written_form(
     assert len(await names(api, number=" ")) == 3  # a blank number is no filter
 
 
+@pytest.mark.parametrize("written", ["DV.O1", "dvo1", "DV.O 01", "dv.o000001", "1", " 000001 "])
+async def test_a_short_number_is_padded_and_the_digits_alone_find_either_service_type(
+    api: httpx.AsyncClient, world: dict[str, str], written: str
+) -> None:
+    assert await names(api, number=written) == ["Vinçotte Academy"]
+    # One counter serves both service types: 3 is Kiwa's advice number, DV.A000003.
+    assert await names(api, number="3") == ["Kiwa Belgium Advies"]
+    assert await names(api, number="dva3") == ["Kiwa Belgium Advies"]
+    assert await names(api, number="dvo3") == []
+    assert await names(api, number="999999") == []
+
+
+async def test_a_province_with_its_word_and_a_place_by_its_official_names(
+    api: httpx.AsyncClient, clock: FixedClock, world: dict[str, str]
+) -> None:
+    assert await names(api, region="Provincie Limburg") == ["Kiwa Belgium Advies"]
+    assert await names(api, region="prov. Oost-Vlaanderen") == ["Vinçotte Academy"]
+    assert await names(api, region="provincie West-Vlaanderen") == ["Vinçotte Academy"]
+    # A municipality by its French name, and a sub-municipality (deelgemeente) of Hasselt
+    # whose postal code (3500) the location carries.
+    assert await names(api, region="Courtrai") == ["Vinçotte Academy"]
+    assert await names(api, region="Sint-Lambrechts-Herk") == ["Kiwa Belgium Advies"]
+    # A location written "2610 Antwerpen" lies in Wilrijk, not in Borgerhout (2140).
+    ok(
+        await api.post(
+            f"/providers/{ZUID_KBO}/profile",
+            json=profile("Advies.", ("2610", "Antwerpen")),
+            headers=provider(ZUID_KBO),
+        )
+    )
+    assert await names(api, region="Wilrijk") == ["Zuid Consult"]
+    assert await names(api, region="Antwerpen") == ["Zuid Consult"]  # the province
+    assert await names(api, region="Anvers") == ["Zuid Consult"]  # the city, in French
+    assert await names(api, region="Borgerhout") == []
+    assert await names(api, region="Atlantis") == []
+
+
+async def test_sort_by_name_rating_or_validity_and_filter_on_a_minimum_rating(
+    api: httpx.AsyncClient, clock: FixedClock, world: dict[str, str]
+) -> None:
+    body = {
+        "reference": "r-zuid",
+        "provider_enterprise_number": ZUID_KBO,
+        "client_enterprise_number": CLIENT_KBO,
+        "score": 3,
+    }
+    ok(await api.post("/ratings", json=body, headers=AGENCY), 201)
+    # Vinçotte 4,5 (two ratings), Zuid 3,0, Kiwa none.
+    assert await names(api, sort="rating") == [
+        "Vinçotte Academy",
+        "Zuid Consult",
+        "Kiwa Belgium Advies",
+    ]
+    assert await names(api, sort="name") == await names(api)
+    assert await names(api, min_rating=3) == ["Vinçotte Academy", "Zuid Consult"]
+    assert await names(api, min_rating=4) == ["Vinçotte Academy"]
+    assert await names(api, min_rating=5) == []
+    assert await names(api, min_rating=4, sort="rating", q="academy") == ["Vinçotte Academy"]
+    # Every way text is searched takes a sort: a typo (fuzzy), a few exact matches (focused).
+    assert await names(api, q="kiwa belgum", sort="rating") == ["Kiwa Belgium Advies"]
+    assert await names(api, q="opleiding duurzaam", sort="validity") == ["Vinçotte Academy"]
+    assert await names(api, q="kiwa belgum", sort="validity", min_rating=1) == []
+    # One query, two faces: paging through a sort gives every provider once.
+    pages = [await names(api, sort="rating", limit=1, page=n) for n in (1, 2, 3)]
+    assert [name for page in pages for name in page] == await names(api, sort="rating")
+    # Validity: the registration that runs longest first; one decided later runs longer, and
+    # comes first though by name it comes last.
+    later = await register(
+        api, clock, provider(str(enterprise_number(15))), decide=False, provider_name="Zz Vorming"
+    )
+    clock.set(at(date(2026, 3, 2)))
+    url = f"/applications/{later.application_id}/decision"
+    ok(await api.post(url, json={"granted": True}, headers=AGENCY))
+    found = ok(await api.get("/public/providers", params={"sort": "validity"}))["items"]
+    ends = [max(r["valid_until"] for r in item["registrations"]) for item in found]
+    assert found[0]["name"] == "Zz Vorming"
+    assert len(set(ends)) > 1
+    assert ends == sorted(ends, reverse=True)
+    assert [item["name"] for item in found[1:]] == [  # same end date: by name
+        "Kiwa Belgium Advies",
+        "Vinçotte Academy",
+        "Zuid Consult",
+    ]
+
+
 async def test_theme_service_type_and_region_filter_and_combine(
     api: httpx.AsyncClient, world: dict[str, str]
 ) -> None:
@@ -361,8 +446,12 @@ async def test_answers_carry_an_etag_and_a_conditional_get_is_304_until_somethin
     ("params", "parameter"),
     [
         ({"number": "DV.X123456"}, "number"),
-        ({"number": "123"}, "number"),
+        ({"number": "1234567"}, "number"),  # seven digits; "123" is DV.O000123 or DV.A000123
+        ({"number": "DV.O0"}, "number"),
         ({"theme": "koken"}, "theme"),
+        ({"sort": "price"}, "sort"),
+        ({"min_rating": 6}, "min_rating"),
+        ({"min_rating": "vier"}, "min_rating"),
         ({"service_type": "catering"}, "service_type"),
         ({"limit": 1000}, "limit"),
         ({"page": 0}, "page"),

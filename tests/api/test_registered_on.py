@@ -92,12 +92,13 @@ async def test_any_written_form_a_future_day_unknown_and_malformed_numbers(
 ) -> None:
     ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
     await register(api, clock, PROVIDER)
-    for written in ("dvo000001", "DV.O 000001", "dv.o000001"):
+    for written in ("dvo000001", "DV.O 000001", "dv.o000001", "DV.O1", "dvo1", "1"):
         assert (await on(api, "2026-01-20", written))["registration_number"] == NUMBER
     future = await api.get(f"/public/registrations/{NUMBER}", params={"on": "2026-01-21"})
     problem(future, 422, "date-in-future")
     problem(await api.get("/public/registrations/DV.A000001"), 404, "not-found")
     problem(await api.get("/public/registrations/DV.O999999"), 404, "not-found")
+    problem(await api.get("/public/registrations/7"), 404, "not-found")  # neither O nor A
     malformed = problem(await api.get("/public/registrations/DV.X000001"), 422, "validation-failed")
     assert malformed["errors"][0]["parameter"] == "number"
     bad_day = await api.get(f"/public/registrations/{NUMBER}", params={"on": "20-01-2026"})

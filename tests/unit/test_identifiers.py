@@ -1,5 +1,6 @@
 import pytest
 
+from app.api.schemas import canonical_registration_number
 from app.domain.identifiers import (
     BankAccount,
     EnterpriseNumber,
@@ -7,6 +8,7 @@ from app.domain.identifiers import (
     RegistrationNumber,
     RegistrationUnit,
     ServiceType,
+    written_registration_numbers,
 )
 
 
@@ -79,6 +81,35 @@ def test_registration_numbers_parse_with_or_without_the_dot(
 def test_malformed_registration_numbers_are_refused(text: str) -> None:
     with pytest.raises(InvalidIdentifier):
         RegistrationNumber.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("DV.O17", ["DV.O000017"]),
+        ("dvo17", ["DV.O000017"]),
+        ("DV.A 104813", ["DV.A104813"]),
+        ("dv.o.17", ["DV.O000017"]),
+        ("17", ["DV.O000017", "DV.A000017"]),  # one counter serves both service types
+        (" 000017 ", ["DV.O000017", "DV.A000017"]),
+    ],
+)
+def test_a_written_number_is_padded_and_the_digits_alone_mean_either_type(
+    text: str, meant: list[str]
+) -> None:
+    assert [str(n) for n in written_registration_numbers(text)] == meant
+
+
+@pytest.mark.parametrize("text", ["DV.X17", "DV.O", "0", "DV.O0", "1234567", "O17", "17a", ""])
+def test_what_is_no_written_number_is_refused(text: str) -> None:
+    with pytest.raises(InvalidIdentifier):
+        written_registration_numbers(text)
+
+
+def test_the_api_s_validator_pads_and_wants_the_service_type() -> None:
+    assert canonical_registration_number("dvo17") == "DV.O000017"
+    with pytest.raises(ValueError, match=r"needs its DV\.O or DV\.A"):
+        canonical_registration_number("17")
 
 
 def test_registration_unit_key_distinguishes_service_and_department() -> None:

@@ -97,3 +97,14 @@ async def test_an_attests_address_lands_on_the_answer_for_today(
     assert values == {"nummer": NUMBER, "datum": ""}
     earlier = html(await api.get(f"/controle/{code.group(1)}", params={"datum": "2026-01-19"}))
     assert "Nee, niet van kracht op 19 januari 2026" in earlier.words
+
+
+async def test_a_number_as_people_write_it_is_checked(
+    api: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    await registered(api, clock)
+    for written in ("DV.O1", "dvo1", "1"):
+        page = html(await api.get("/controle", params={"nummer": written}))
+        assert f"Registratie {NUMBER} (opleiding) van Vinçotte Academy" in page.words, written
+    unknown = html(await api.get("/controle", params={"nummer": "7"}), 404)
+    assert "DV.O000007 of DV.A000007 is geen registratienummer uit dit register" in unknown.words

@@ -93,7 +93,7 @@ async def test_the_form_is_labelled_semantic_and_cacheable(api: httpx.AsyncClien
     assert any(main.get("id") == "inhoud" for main in page.all("main"))
     assert any(m.get("name") == "viewport" for m in page.all("meta"))
     fields = {attrs["name"]: attrs["id"] for attrs in page.all("input") + page.all("select")}
-    assert set(fields) == {"q", "number", "theme", "service_type", "region"}
+    assert set(fields) == {"q", "number", "theme", "service_type", "region", "min_rating", "sort"}
     labelled = {label["for"] for label in page.all("label")}
     assert set(fields.values()) <= labelled
     themes = [o["value"] for o in page.all("option") if o.get("value")]
@@ -131,7 +131,8 @@ async def test_a_search_lists_the_registered_providers_with_what_is_public(
     assert "Vakgebieden digitalisering, innovatie" in words
     assert "Gemeenten Gent, Leuven" in words
     assert "Beoordeling 4,5 / 5 (2 beoordelingen)" in words
-    assert {"href": f"/dienstverleners/{VINCOTTE}"} in page.all("a")
+    # The provider's page is linked with the search, so that it can lead back to it.
+    assert {"href": f"/dienstverleners/{VINCOTTE}?q=vincotte&page=1"} in page.all("a")
     # The form keeps what was typed.
     assert {"vincotte"} == {i["value"] for i in page.all("input") if i["name"] == "q"}
 
@@ -234,7 +235,11 @@ async def test_who_is_not_registered_today_has_no_page(
     unknown = await api.get(f"/dienstverleners/{NOBODY}")
     assert "is vandaag geen geregistreerde dienstverlener" in html(unknown, 404).words
     assert unknown.headers["cache-control"] == "no-store"
-    assert "Naar het zoekformulier" in html(await api.get("/dienstverleners/12345"), 404).words
+    # What is no enterprise number at all is told as a typo, not as "not registered".
+    typo = html(await api.get("/dienstverleners/12345"), 422).words
+    assert "“12345” is geen geldig ondernemingsnummer" in typo
+    assert "geregistreerde dienstverlener" not in typo
+    assert "Naar het zoekformulier" in typo
     # Before the decision and after the validity the provider is not listed either.
     clock.set(clock.now().replace(year=2031, month=1, day=20))
     html(await api.get(f"/dienstverleners/{VINCOTTE}"), 404)
@@ -312,3 +317,122 @@ async def test_a_database_that_does_not_answer_gets_a_friendly_page(clock: Fixed
             assert (await client.get("/")).status_code == 200  # the form needs no database
     finally:
         await dead.dispose()
+
+
+# --- issue 14: the page as an SME owner uses it -------------------------------------------
+
+
+async def test_paging_tells_where_the_page_lies_and_numbers_the_pages(
+    api: httpx.AsyncClient, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await register(api, clock, PROVIDERS)
+    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    first = html(await api.get("/", params={"service_type": "opleiding"}))
+    assert "2 dienstverleners gevonden" in first.words
+    assert "1-1 van 2" in first.words
+    second = html(await api.get("/", params={"service_type": "opleiding", "page": "2"}))
+    # Page 2 no longer says what page 1 says.
+    assert "2-2 van 2 dienstverleners" in second.words
+    assert "gevonden" not in second.words
+    numbered = {a["href"] for a in second.all("a") if a["href"].startswith("/?")}
+    assert "/?service_type=opleiding&page=1" in numbered
+    (current,) = [s for s in second.all("span") if s.get("aria-current") == "page"]
+    assert current  # page 2 is marked, not linked
+    assert "/?service_type=opleiding&page=2" not in numbered
+
+
+def test_long_result_lists_offer_the_first_the_last_and_the_pages_around() -> None:
+    assert pages.page_numbers(1, 1) == [1]
+    assert pages.page_numbers(1, 3) == [1, 2, 3]
+    assert pages.page_numbers(7, 20) == [1, None, 5, 6, 7, 8, 9, None, 20]
+    assert pages.page_numbers(20, 20) == [1, None, 18, 19, 20]
+
+
+async def test_after_a_search_the_results_come_before_the_folded_form(
+    api: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    await register(api, clock, PROVIDERS)
+    empty = await api.get("/")
+    assert "<details" not in empty.text  # nothing searched: the form itself
+    searched = await api.get("/", params={"q": "vincotte", "region": "Gent"})
+    page = Page(searched.text)
+    assert [d for d in page.all("details") if "open" in d] == []  # folded away
+    assert "Zoekopdracht aanpassen : “vincotte”, in Gent" in page.words
+    assert searched.text.index('id="resultaten"') > searched.text.index("<details")
+    assert [f["action"] for f in page.all("form")] == ["/"]
+    # A mistake opens the form with the message, no results.
+    wrong = html(await api.get("/", params={"number": "DV.X1"}), 422)
+    assert not wrong.all("details")
+    assert "resultaten" not in {a.get("id") for _, a in wrong.tags}
+
+
+async def test_numbers_as_people_write_them_regions_sort_and_rating(
+    api: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    numbers = await register(api, clock, PROVIDERS)
+    assert numbers[ACADEMY] == ["DV.O000003"]
+
+    async def found(**params: str) -> list[str]:
+        page = html(await api.get("/", params=params))
+        return [h["id"].removeprefix("dv-") for h in page.all("h3") if h.get("id")]
+
+    assert await found(number="DV.O1") == [VINCOTTE]
+    assert await found(number="dvo3") == [ACADEMY]
+    assert await found(number="2") == [VINCOTTE]  # DV.A000002
+    assert await found(region="Provincie Limburg") == [ACADEMY]
+    assert await found(region="Sint-Lambrechts-Herk") == [ACADEMY]  # a deelgemeente of Hasselt
+    assert await found(region="Gand") == [VINCOTTE]
+    unknown = html(await api.get("/", params={"region": "Atlantis"}))
+    assert "“Atlantis” is geen Belgische provincie, gemeente, deelgemeente of postcode" in (
+        unknown.words
+    )
+    assert "is geen Belgische" not in html(await api.get("/", params={"region": "Wilrijk"})).words
+    # Groen Advies (unrated) comes first by name, last by rating.
+    assert await found(sort="name") == [ACADEMY, VINCOTTE]
+    assert await found(sort="rating") == [VINCOTTE, ACADEMY]
+    assert await found(min_rating="4") == [VINCOTTE]
+    assert await found(min_rating="5") == []
+    page = html(await api.get("/", params={"sort": "rating", "min_rating": "4"}))
+    selected = {o["value"] for o in page.all("option") if "selected" in o}
+    assert {"rating", "4"} <= selected  # the form keeps the choices
+    for params, field in (({"sort": "prijs"}, "sort"), ({"min_rating": "9"}, "min_rating")):
+        wrong = html(await api.get("/", params=params), 422)
+        (control,) = [s for s in wrong.all("select") if s["name"] == field]
+        assert control["aria-invalid"] == "true"
+
+
+async def test_the_provider_page_leads_back_to_the_search_and_to_the_check(
+    api: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    await register(api, clock, PROVIDERS)
+    results = html(await api.get("/", params={"q": "vincotte", "sort": "rating"}))
+    (link,) = [a["href"] for a in results.all("a") if a["href"].startswith("/dienstverleners/")]
+    provider = html(await api.get(link))
+    back = [a["href"] for a in provider.all("a")]
+    assert "/?q=vincotte&sort=rating&page=1#resultaten" in back
+    # Each registration can be checked on a day of one's choice.
+    checks = {a["href"] for a in provider.all("a") if a["href"].startswith("/controle")}
+    assert {"/controle?nummer=DV.O000001", "/controle?nummer=DV.A000002"} <= checks
+    # A query that is no valid search leads back to the empty form, not echoed.
+    odd = html(await api.get(f"/dienstverleners/{VINCOTTE}", params={"theme": "<b>x</b>"}))
+    assert "<b>x</b>" not in str(odd.tags)
+    assert {a["href"] for a in odd.all("a") if a["href"].startswith("/?")} == set()
+    # Without a search, straight to the page: back to the empty form.
+    direct = html(await api.get(f"/dienstverleners/{VINCOTTE}"))
+    assert "/?" not in " ".join(a["href"] for a in direct.all("a"))
+
+
+async def test_an_unknown_address_answers_a_browser_with_a_page_and_a_program_with_json(
+    api: httpx.AsyncClient,
+) -> None:
+    browser = await api.get("/nergens", headers={"Accept": "text/html,application/xhtml+xml"})
+    page = html(browser, 404)
+    assert "Deze pagina bestaat niet" in page.words
+    assert "Op het adres /nergens staat geen pagina." in page.words
+    program = await api.get("/nergens", headers={"Accept": "application/json"})
+    assert program.status_code == 404
+    assert program.headers["content-type"] == "application/problem+json"
+    assert (await api.get("/nergens")).headers["content-type"] == "application/problem+json"
+    # Markup in the address comes back escaped.
+    odd = await api.get("/<b>x</b>", headers={"Accept": "text/html"})
+    assert "<b>x</b>" not in odd.text
