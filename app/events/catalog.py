@@ -12,6 +12,7 @@ UNIT_STREAM = "registration-unit"
 BUREAU_STREAM = "audit-bureau"
 RATING_STREAM = "rating"
 PROVIDER_STREAM = "provider"
+PROJECT_STREAM = "project"
 
 
 class StreamType(StrEnum):
@@ -21,6 +22,7 @@ class StreamType(StrEnum):
     AUDIT_BUREAU = "audit_bureau"
     RATING = "rating"
     PROVIDER = "provider"
+    PROJECT = "project"
 
     @property
     def stored(self) -> str:
@@ -54,6 +56,14 @@ def rating_stream_id(reference: str) -> str:
 
 def provider_stream_id(enterprise_number: str) -> str:
     return f"provider:{enterprise_number}"
+
+
+def project_stream_id(project_id: str) -> str:
+    return f"project:{project_id}"
+
+
+def project_id_from_stream(stream_id: str) -> str:
+    return stream_id.removeprefix("project:")
 
 
 def snake_case(value: str) -> str:

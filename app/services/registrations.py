@@ -37,20 +37,30 @@ from app.domain.decider import (
     decide,
 )
 from app.domain.event import DomainEvent
-from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria
+from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria, end_of_day
 from app.domain.profiles import ProfileState, UpdateProfile, decide_profile, evolve_profile
+from app.domain.projects import (
+    Holder,
+    ProjectCommand,
+    ProjectState,
+    RecordProject,
+    decide_project,
+    evolve_project,
+)
 from app.domain.ratings import RatingState, RecordRating, decide_rating, evolve_rating
 from app.domain.registration import UnitState, evolve
 from app.errors import ErrorKind, KmopError
 from app.events import ConcurrencyConflict, EventMetadata, EventRegistry, EventStore
 from app.events.catalog import (
     BUREAU_STREAM,
+    PROJECT_STREAM,
     PROVIDER_STREAM,
     RATING_STREAM,
     REGISTRY,
     UNIT_STREAM,
     bureau_id_from_stream,
     bureau_stream_id,
+    project_stream_id,
     provider_stream_id,
     rating_stream_id,
     unit_stream_id,
@@ -144,6 +154,17 @@ def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) ->
 # registered once it stops or expires): the rating rules ask whether it precedes the rating.
 _PROVIDER_FIRST_REGISTERED = (
     "SELECT min(first_registered_on) FROM registrations WHERE enterprise_number = $1"
+)
+
+# The unit that holds a registration number, for a project's findings: its enterprise and its
+# events recorded up to an instant (the end of the start date; as ``EventStore.read_stream``'s
+# as-of: the stream's prefix before its first event recorded later).
+_HOLDER_AS_OF = (
+    "SELECT json_build_array(r.enterprise_number, (SELECT json_agg(json_build_array("
+    "e.event_type, e.schema_version, e.data) ORDER BY e.version) FROM events e"
+    " WHERE e.stream_id = 'unit:' || r.unit_key AND e.version < coalesce((SELECT min(x.version)"
+    " FROM events x WHERE x.stream_id = 'unit:' || r.unit_key AND x.recorded_at > $2),"
+    " 2147483647))) FROM registrations r WHERE r.registration_number = $1"
 )
 
 # The reads of a command, each one value in the command's one read statement.
@@ -308,6 +329,51 @@ class RegistrationService:
             expected_version=expected_version,
             finish=finish,
         )
+
+    async def execute_project(
+        self,
+        project_id: str,
+        command: ProjectCommand,
+        metadata: EventMetadata | None = None,
+        *,
+        expected_version: int | None = None,
+        finish: Finish | None = None,
+    ) -> Outcome[ProjectState]:
+        """A command on a subsidy project. Recording one reads, with the project's stream, the
+        unit that holds its registration number as of the end of the start date: the findings
+        judge the registration as it stood then (``app/domain/projects.py``)."""
+        if isinstance(command, RecordProject) and command.project_id != project_id:
+            raise ValueError("the command's project is not the stream's project")
+        stream = _Stream(
+            project_stream_id(project_id), PROJECT_STREAM, ProjectState(), evolve_project
+        )
+        holder: _Fact | None = None
+        if isinstance(command, RecordProject):
+            as_of = end_of_day(command.start_date)
+            holder = _Fact(Statement(_HOLDER_AS_OF, (str(command.registration_number), as_of)))
+
+        def decide_with_holder(
+            state: ProjectState, at: datetime, context: Context
+        ) -> Sequence[DomainEvent]:
+            return decide_project(command, state, at, self._holder(holder))
+
+        return await self._run(
+            stream,
+            decide_with_holder,
+            metadata,
+            expected_version=expected_version,
+            finish=finish,
+            fact=holder,
+        )
+
+    def _holder(self, fact: _Fact | None) -> Holder | None:
+        if fact is None or fact.value is None:
+            return None
+        enterprise_number, recorded = fact.value
+        state = UnitState()
+        for event_type, schema_version, data in recorded or []:
+            state = evolve(state, self.registry.deserialize(event_type, schema_version, data))
+        return Holder(enterprise_number, state)
 
     async def _run(
         self,
