@@ -54,8 +54,17 @@ def project_view(row: Mapping[str, Any], principal: Principal, today: date) -> s
         dispute_comment=row["dispute_comment"],
         decided_on=row["decided_on"],
         decision_reason=row["decision_reason"] if agency else None,
+        rating=_rating(row) if agency else None,
         waiting_days=waiting_days(row, today),
         version=row["stream_version"],
+    )
+
+
+def _rating(row: Mapping[str, Any]) -> schemas.ProjectRating | None:
+    if row["rating_reference"] is None:
+        return None
+    return schemas.ProjectRating(
+        reference=row["rating_reference"], score=row["rating_score"], rated_on=row["rated_on"]
     )
 
 

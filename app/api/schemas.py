@@ -342,12 +342,16 @@ class RetireBureauRequest(Body):
 
 
 class RatingRequest(Body):
+    """A client's rating of the provider of one of its projects, as the agency's systems
+    record it: once per project, by the project's client, from the service's last day on, of a
+    project the agency approved."""
+
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "reference": "rating-2026-000123",
-                    "provider_enterprise_number": "0403.170.701",
+                    "project_id": "kmop-2027-000123",
                     "client_enterprise_number": "BE0202239951",
                     "score": 4,
                 }
@@ -356,8 +360,11 @@ class RatingRequest(Body):
     )
 
     reference: Identifier
-    provider_enterprise_number: EnterpriseNumberText
+    project_id: Identifier = Field(description="The project rated; its provider is the one rated")
     client_enterprise_number: EnterpriseNumberText
+    provider_enterprise_number: EnterpriseNumberText | None = Field(
+        None, description="Optional: if sent, it must be the project's provider"
+    )
     score: int = Field(ge=1, le=5)
     rated_on: Day | None = None
 
@@ -545,6 +552,10 @@ class Bureau(View):
 
 class Rating(View):
     reference: str
+    project_id: str | None = Field(
+        description="The project rated; null for a rating recorded before ratings came from "
+        "projects (still counted)"
+    )
     provider_enterprise_number: str
     client_enterprise_number: str
     score: int
@@ -690,7 +701,38 @@ RegistrationNumberText = Annotated[
 ]
 
 
-class RecordProjectRequest(Body):
+class FindingView(View):
+    code: FindingCode
+    outcome: FindingOutcome
+    explanation: str
+
+
+class ProjectRating(View):
+    reference: str
+    score: int
+    rated_on: date
+
+
+class ProjectReadOnly(Body):
+    """What a project's read returns beyond what recording it takes: it may be sent back, and
+    is ignored (the service computes it, or later commands make it)."""
+
+    provider_enterprise_number: str | None = Field(None, description=READ_ONLY)
+    eligible_amount: Decimal | None = Field(None, description=READ_ONLY)
+    findings: list[FindingView] | None = Field(None, description=READ_ONLY)
+    filed_on: date | None = Field(None, description=READ_ONLY)
+    status: ProjectStatus | None = Field(None, description=READ_ONLY)
+    checked_on: date | None = Field(None, description=READ_ONLY)
+    dispute_reason: DisputeReason | None = Field(None, description=READ_ONLY)
+    dispute_comment: str | None = Field(None, description=READ_ONLY)
+    decided_on: date | None = Field(None, description=READ_ONLY)
+    decision_reason: str | None = Field(None, description=READ_ONLY)
+    rating: ProjectRating | None = Field(None, description=READ_ONLY)
+    waiting_days: int | None = Field(None, description=READ_ONLY)
+    version: int | None = Field(None, description=READ_ONLY)
+
+
+class RecordProjectRequest(ProjectReadOnly):
     """A project filed in the kmo-portefeuille application, as the agency's systems record it.
     Amounts in euro, at most to the cent (a JSON string or number: "1200.00")."""
 
@@ -757,12 +799,6 @@ class ReclaimRequest(Body):
     reason: LongText
 
 
-class FindingView(View):
-    code: FindingCode
-    outcome: FindingOutcome
-    explanation: str
-
-
 class Project(View):
     project_id: str
     client_enterprise_number: str
@@ -792,6 +828,9 @@ class Project(View):
     decided_on: date | None = Field(description="When the agency approved, stopped, reclaimed")
     decision_reason: str | None = Field(
         description="The agency's reason to stop or reclaim (the agency only; null for others)"
+    )
+    rating: ProjectRating | None = Field(
+        description="Its client's rating (the agency only; null for others, and until rated)"
     )
     waiting_days: int = Field(
         description="Days the project waited for the provider's check: from filing to the "

@@ -96,6 +96,12 @@ def make_registry() -> EventRegistry:
         data["result"] = snake_case(data["result"])
         return data
 
+    # v2: a rating names the project it is about; one recorded before (v1) named none.
+    @registry.upcaster("RatingRecorded", 1)
+    def _rating(data: JsonObject) -> JsonObject:
+        data["project_id"] = None
+        return data
+
     return registry
 
 

@@ -338,7 +338,15 @@ def changes(item: Projected, unit: tuple[str, UnitState] | None) -> list[Change]
                 "rating_sum": event.score,
             }
             merge = (("rating_count", Merge.ADD), ("rating_sum", Merge.ADD))
-            return [Upsert("provider_ratings", "enterprise_number", row, merge)]
+            counted: list[Change] = [Upsert("provider_ratings", "enterprise_number", row, merge)]
+            if event.project_id is None:  # recorded before ratings came from projects
+                return counted
+            rated = {
+                "rating_reference": event.reference,
+                "rating_score": event.score,
+                "rated_on": event.rated_on,
+            }
+            return [*counted, Update("projects", "project_id", event.project_id, rated)]
         case (
             ProjectRecorded()
             | ProjectConfirmed()

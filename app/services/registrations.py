@@ -16,10 +16,11 @@ their streams, and read again only when a stream's head (version and hash) chang
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache, partial
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -47,7 +48,13 @@ from app.domain.projects import (
     decide_project,
     evolve_project,
 )
-from app.domain.ratings import RatingState, RecordRating, decide_rating, evolve_rating
+from app.domain.ratings import (
+    RatedProject,
+    RatingState,
+    RecordRating,
+    decide_rating,
+    evolve_rating,
+)
 from app.domain.registration import UnitState, evolve
 from app.errors import ErrorKind, KmopError
 from app.events import ConcurrencyConflict, EventMetadata, EventRegistry, EventStore
@@ -150,11 +157,23 @@ def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) ->
     return run
 
 
-# The provider's first registration, over all its units (a granted registration stays first
-# registered once it stops or expires): the rating rules ask whether it precedes the rating.
-_PROVIDER_FIRST_REGISTERED = (
-    "SELECT min(first_registered_on) FROM registrations WHERE enterprise_number = $1"
+# The project a rating names and its provider's first registration, over all its units (a
+# granted registration stays first registered once it stops or expires): the rating rules ask
+# whether it precedes the rating.
+_RATED_PROJECT = (
+    "SELECT json_build_array(p.client_enterprise_number, p.provider_enterprise_number,"
+    " p.registration_number, p.end_date, p.status, p.rating_reference,"
+    " (SELECT min(r.first_registered_on) FROM registrations r"
+    " WHERE r.enterprise_number = p.provider_enterprise_number))"
+    " FROM projects p WHERE p.project_id = $1"
 )
+
+
+def rating_lock(project_id: str) -> int:
+    """The advisory lock key the ratings of one project take (a signed 64-bit integer)."""
+    digest = hashlib.sha256(f"rating of project {project_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
 
 # The unit that holds a registration number, for a project's findings: its enterprise and its
 # events recorded up to an instant (the end of the start date; as ``EventStore.read_stream``'s
@@ -293,19 +312,39 @@ class RegistrationService:
         *,
         finish: Finish | None = None,
     ) -> Outcome[RatingState]:
+        """A client's rating of the provider of one of its projects. The project (as the
+        projections hold it) and its provider's first registration are read with the rating's
+        stream; ratings of one project take a lock on it first, so that of two at once the
+        second sees the first and is refused (once per project)."""
         stream = _Stream(
             rating_stream_id(command.reference), RATING_STREAM, RatingState(), evolve_rating
         )
+        project = _Fact(Statement(_RATED_PROJECT, (command.project_id,)))
 
-        first = _Fact(Statement(_PROVIDER_FIRST_REGISTERED, (str(command.provider),)))
-
-        def decide_with_registration(
+        def decide_with_project(
             state: RatingState, at: datetime, context: Context
         ) -> Sequence[DomainEvent]:
-            return decide_rating(command, state, at, first.value)
+            found = None
+            if project.value is not None:
+                client, provider, number, end, status, rated_by, first = project.value
+                found = RatedProject(
+                    client_enterprise_number=client,
+                    provider_enterprise_number=provider,
+                    registration_number=number,
+                    end_date=date.fromisoformat(end),
+                    status=status,
+                    rated_by=rated_by,
+                    first_registered_on=date.fromisoformat(first) if first else None,
+                )
+            return decide_rating(command, state, at, found)
 
         return await self._run(
-            stream, decide_with_registration, metadata, finish=finish, fact=first
+            stream,
+            decide_with_project,
+            metadata,
+            finish=finish,
+            fact=project,
+            lock=rating_lock(command.project_id),
         )
 
     async def update_profile(
@@ -388,6 +427,7 @@ class RegistrationService:
         context: bool = False,
         identifier: tuple[str, str, Statement] | None = None,
         fact: _Fact | None = None,
+        lock: int | None = None,
     ) -> Outcome[S]:
         for attempt in range(1, self.attempts + 1):
             try:
@@ -402,6 +442,7 @@ class RegistrationService:
                     context,
                     identifier,
                     fact,
+                    lock,
                 )
             except ConcurrencyConflict as conflict:
                 if expected_version is not None:
@@ -427,6 +468,7 @@ class RegistrationService:
         context: bool,
         identifier: tuple[str, str, Statement] | None,
         fact: _Fact | None,
+        lock: int | None,
     ) -> Outcome[S]:
         # Events are recorded at the clock's time; ``now`` (the deadline job's --now) only
         # sets the instant the rules judge at, so nothing is ever recorded in the future.
@@ -439,7 +481,7 @@ class RegistrationService:
         reads += [fact.statement] if fact else []
         reads += [lookup] if lookup else []
         # a decision takes the numbering lock before any write: see app/events/projections.py
-        lock = NUMBERING_LOCK if numbering else None
+        lock = NUMBERING_LOCK if numbering else lock
         async with self.pg.connection() as conn, Transaction.begin(conn, lock=lock) as tx:
             values = list(await conn.fetchrow(*_args(_one_read(reads))))
             recorded, values = values[0] or [], values[1:]

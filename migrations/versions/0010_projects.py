@@ -2,8 +2,8 @@
 
 ``findings`` holds the findings as recorded (``ProjectRecorded``); ``unmet_findings`` their codes
 that were not met, to list projects by finding. ``filed_on`` and ``checked_on`` say how long a
-project waited for the provider. Existing databases get the table empty: no project was recorded
-before this revision.
+project waited for the provider; ``rating_*`` the client's rating of it (``RatingRecorded``).
+Existing databases get the table empty: no project was recorded before this revision.
 
 Revision ID: 0010
 Revises: 0009
@@ -47,6 +47,7 @@ def upgrade() -> None:
             dispute_comment             text,
             decided_on                  date,
             decision_reason             text,
+            rating_reference            text,
             rating_score                integer,
             rated_on                    date,
             stream_version              integer       NOT NULL,

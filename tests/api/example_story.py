@@ -193,7 +193,7 @@ BUILDERS: dict[str, Callable[[Story], Awaitable[None]]] = {
     "react_to_failed_audit": failed,
     "choose_follow_up_bureau": granted_conditionally,
     "stop_registration": granted,
-    "record_rating": granted,
+    "record_rating": project_approved,
     "retire_bureau": appointed,
     "record_project": granted,
     "dispute_project": project_recorded,

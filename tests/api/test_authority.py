@@ -158,10 +158,10 @@ PROJECT = {
 
 RATING = {
     "reference": RATING_REFERENCE,
-    "provider_enterprise_number": PROVIDER_KBO,
+    "project_id": PROJECT_ID,
     "client_enterprise_number": CLIENT_KBO,
     "score": 4,
-    "rated_on": "2026-01-20",
+    "rated_on": "2026-01-22",
 }
 
 # The body each command is sent by the callers that get past authentication and the role check.
@@ -221,8 +221,8 @@ async def count_events(engine: AsyncEngine) -> int:
 
 async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, str]:
     """Two appointed bureaus, one application of PROVIDER declared, audited by bureau-kiwa,
-    passed and granted (DV.O000001), one rating and one project filed with PROVIDER, confirmed and
-    approved: a real id for every path parameter."""
+    passed and granted (DV.O000001), one project filed with PROVIDER, confirmed, approved and
+    rated by its client: a real id for every path parameter."""
     ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
     ok(
         await api.post(
@@ -235,10 +235,11 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
     registration = ok(await api.get(f"/registrations/{REGISTRATION_NUMBER}", headers=PROVIDER))
     assert registration["status"] == "registered"
     assert registration["registration_number"] == REGISTRATION_NUMBER
-    ok(await api.post("/ratings", json=RATING, headers=AGENCY), 201)
     ok(await api.post("/projects", json=PROJECT, headers=AGENCY), 201)
     ok(await api.post(f"/projects/{PROJECT_ID}/confirmation", headers=PROVIDER))
+    clock.set(at(date(2026, 1, 23)))
     ok(await api.post(f"/projects/{PROJECT_ID}/approval", headers=AGENCY))
+    ok(await api.post("/ratings", json=RATING, headers=AGENCY), 201)
     return {
         "project_id": PROJECT_ID,
         "application_id": application_id,
