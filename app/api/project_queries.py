@@ -109,7 +109,7 @@ async def list_projects(
         filters = filters.where("p.registration_number = :number", number=registration_number)
     if finding:
         filters = filters.where(
-            "CAST(:finding AS text) = ANY(p.unmet_findings)", finding=finding.value
+            "p.unmet_findings @> ARRAY[CAST(:finding AS text)]", finding=finding.value
         )
     if waiting_more_than_days is not None:
         filed_before = today - timedelta(days=waiting_more_than_days)

@@ -59,6 +59,9 @@ def upgrade() -> None:
         "CREATE INDEX projects_provider_idx ON projects (provider_enterprise_number, project_id)"
     )
     op.execute("CREATE INDEX projects_status_idx ON projects (status, project_id)")
+    op.execute("CREATE INDEX projects_number_idx ON projects (registration_number, project_id)")
+    # a finding rarely not met is found without reading every project (``unmet_findings @>``)
+    op.execute("CREATE INDEX projects_unmet_findings_idx ON projects USING gin (unmet_findings)")
 
 
 def downgrade() -> None:

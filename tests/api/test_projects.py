@@ -293,3 +293,21 @@ async def test_a_rebuild_gives_the_same_project_rows(
     assert check.rows["projects"] == 6
     await rebuild_projections(engine, Projector())
     assert await rows() == before
+
+
+async def test_a_retried_record_with_its_idempotency_key_answers_the_first_and_writes_once(
+    api: httpx.AsyncClient, clock: FixedClock, engine: AsyncEngine
+) -> None:
+    await registered(api, clock)
+    clock.set(at(date(2026, 2, 10)))
+    body = project("p-1", date(2026, 2, 2))
+    headers = AGENCY | {"Idempotency-Key": "record-p-1"}
+    first = await api.post("/projects", json=body, headers=headers)
+    events = await event_count(engine)
+    again = await api.post("/projects", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert await event_count(engine) == events
+    other = await api.post("/projects", json=body | {"vat": "0.00"}, headers=headers)
+    problem(other, 409, "idempotency-key-reused")
