@@ -176,7 +176,8 @@ async def test_bad_projects_are_refused_and_change_nothing(
 
 
 async def story(api: httpx.AsyncClient, clock: FixedClock) -> None:
-    """The provider checks, the agency decides: every status a project can reach."""
+    """The provider checks, the agency decides, the client rates: every status a project can
+    reach."""
     await registered(api, clock)
     clock.set(at(date(2026, 2, 10)))
     for project_id in ("p-confirmed", "p-disputed", "p-stopped", "p-waiting"):
@@ -200,6 +201,12 @@ async def story(api: httpx.AsyncClient, clock: FixedClock) -> None:
     stop = {"reason": "De klant schreef zich nooit in"}
     ok(await api.post("/projects/p-disputed/stop", json=stop, headers=AGENCY))
     ok(await api.post("/projects/p-stopped/stop", json=stop, headers=AGENCY))
+    # The client rates the service it bought; the provider's public average counts it.
+    rating = {"reference": "r-1", "project_id": "p-confirmed", "score": 5}
+    rating["client_enterprise_number"] = CLIENT_KBO
+    ok(await api.post("/ratings", json=rating, headers=AGENCY), 201)
+    public = ok(await api.get(f"/public/providers/{PROVIDER_KBO}"))
+    assert public["rating"] == {"average": 5.0, "count": 1}
     clock.set(at(date(2026, 4, 1)))
     reclaim = {"reason": "Na betaling: de opleiding vond nooit plaats"}
     reclaimed = ok(await api.post("/projects/p-confirmed/reclaim", json=reclaim, headers=AGENCY))
