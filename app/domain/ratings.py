@@ -45,9 +45,11 @@ from app.domain.event import DomainEvent
 from app.domain.events import RatingRecorded
 from app.domain.identifiers import EnterpriseNumber
 from app.domain.policies import today
+from app.domain.projects import ProjectStatus
 
 MIN_SCORE, MAX_SCORE = 1, 5
-RATED_STATUSES = frozenset({"approved", "reclaimed"})  # ProjectStatus values: a service paid
+# a service paid for: what a project's client may rate
+RATED_STATUSES = frozenset({ProjectStatus.APPROVED.value, ProjectStatus.RECLAIMED.value})
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,7 @@ from app.domain.events import (
     SwornDeclarationReceived,
 )
 from app.domain.identifiers import RegistrationNumber
+from app.domain.projects import ProjectStatus
 from app.domain.regions import province_of, region_key
 from app.domain.registration import FOLLOW_UP_AUDITS, AuditStatus, UnitState
 from app.events.catalog import project_id_from_stream
@@ -391,25 +392,25 @@ def project_changes(item: Projected) -> list[Change]:
                     if finding.outcome is FindingOutcome.NOT_MET
                 ],
                 "filed_on": event.filed_on,
-                "status": "to_check",
+                "status": ProjectStatus.TO_CHECK.value,
             }
             return [Insert("projects", row)]
         case ProjectConfirmed():
-            row |= {"status": "confirmed", "checked_on": event.confirmed_on}
+            row |= {"status": ProjectStatus.CONFIRMED.value, "checked_on": event.confirmed_on}
         case ProjectDisputed():
             row |= {
-                "status": "disputed",
+                "status": ProjectStatus.DISPUTED.value,
                 "checked_on": event.disputed_on,
                 "dispute_reason": event.reason.value,
                 "dispute_comment": event.comment,
             }
         case ProjectApproved():
-            row |= {"status": "approved", "decided_on": event.approved_on}
+            row |= {"status": ProjectStatus.APPROVED.value, "decided_on": event.approved_on}
         case ProjectStopped():
-            row |= {"status": "stopped", "decided_on": event.stopped_on}
+            row |= {"status": ProjectStatus.STOPPED.value, "decided_on": event.stopped_on}
             row["decision_reason"] = event.reason
         case ProjectReclaimed():
-            row |= {"status": "reclaimed", "decided_on": event.reclaimed_on}
+            row |= {"status": ProjectStatus.RECLAIMED.value, "decided_on": event.reclaimed_on}
             row["decision_reason"] = event.reason
     return [Update("projects", "project_id", project_id_from_stream(item.stream_id), row)]
 
