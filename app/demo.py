@@ -2,7 +2,9 @@
 
 Six years of history up to now, written the way it would have happened: the agency appoints
 the brochure's eight audit bureaus, some forty providers keep a public profile and apply, the
-bureaus plan and report, the agency records declarations and decisions, clients rate, and the
+bureaus plan and report, the agency records declarations and decisions, the agency's systems
+record subsidy projects filed with the providers (which the providers confirm or dispute and
+the agency approves, stops or reclaims), clients rate the projects they bought, and the
 deadline job runs every week. Every step is an ordinary command of ``RegistrationService``
 (nothing is written to a table directly), run with a clock set to the step's moment, so events
 carry realistic times and the rules judge each step on its own day. The clock only moves
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import text
@@ -35,13 +37,16 @@ from app.demo_plan import (
     DemoPartiallyLoaded,
     DemoPlan,
     ProfileStep,
+    ProjectStep,
     RatingStep,
     UnitStep,
     build_plan,
     timed,
 )
 from app.domain.errors import BureauAlreadyAppointed
+from app.domain.identifiers import RegistrationNumber
 from app.domain.policies import today
+from app.domain.projects import ProjectStatus, RecordProject
 from app.domain.registration import Status
 from app.events import Actor, EventMetadata
 from app.services.clock import FixedClock
@@ -58,6 +63,12 @@ async def _run(service: RegistrationService, action: Action) -> None:
             await service.execute(action.unit_key, action.command, by(action.actor))
         case ProfileStep():
             await service.update_profile(action.command, by(action.actor))
+        case ProjectStep():
+            command = action.command
+            if isinstance(command, RecordProject):  # the number its unit was given
+                number = await _number(service, action.unit_key)
+                command = replace(command, registration_number=number)
+            await service.execute_project(action.project_id, command, by(action.actor))
         case RatingStep():
             await service.record_rating(action.command, by(AGENCY))
         case BureauStep():
@@ -66,6 +77,15 @@ async def _run(service: RegistrationService, action: Action) -> None:
                 await service.execute_bureau(action.command, by(AGENCY))
         case DeadlineStep():
             await run_deadlines(service)
+
+
+async def _number(service: RegistrationService, unit_key: str) -> RegistrationNumber:
+    async with service.engine.connect() as conn:
+        found = await conn.scalar(
+            text("SELECT registration_number FROM registrations WHERE unit_key = :key"),
+            {"key": unit_key},
+        )
+    return RegistrationNumber.parse(str(found))
 
 
 # --- loading and telling ---------------------------------------------------------------------
@@ -82,6 +102,7 @@ class DemoSummary:
     events: int  # in the whole event store
     ratings: int
     listed: int  # demo providers the public search lists today
+    projects: dict[str, int] = field(default_factory=dict)  # subsidy projects per status
     numbers: list[tuple[str, str]] = field(default_factory=list)  # (number, provider name)
 
     @property
@@ -102,6 +123,9 @@ class DemoSummary:
             "Registration units by status:",
             *(f"  {status:<26}{count:>3}" for status, count in self.statuses.items()),
             f"Listed in the public search today: {self.listed} providers.",
+            "Subsidy projects by status: "
+            + ", ".join(f"{status} {count}" for status, count in self.projects.items())
+            + ".",
         ]
         if self.numbers:
             shown = ", ".join(f"{number} {name}" for number, name in self.numbers)
@@ -153,6 +177,17 @@ async def summarize(
             {"kbos": plan.enterprises},
         )
         events = await conn.scalar(text("SELECT count(*) FROM events"))
+        projects: dict[str, int] = dict(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT status, count(*) FROM projects"
+                        " WHERE provider_enterprise_number = ANY(:kbos) GROUP BY status"
+                    ),
+                    {"kbos": plan.enterprises},
+                )
+            ).all()
+        )
     counted = Counter(row.status for row in rows)
     listed = {
         row.enterprise_number
@@ -176,6 +211,7 @@ async def summarize(
         ratings=int(ratings or 0),
         listed=len(listed),
         numbers=numbers,
+        projects={s.value: projects[s.value] for s in ProjectStatus if s.value in projects},
     )
 
 

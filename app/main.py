@@ -24,6 +24,7 @@ from app.api import (
     metrics,
     norm,
     problems,
+    projects,
     provider,
     public,
     reads,
@@ -179,7 +180,14 @@ def create_app(
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    routers = (provider.router, bureau.router, agency.router, feed.router, reads.router)
+    routers = (
+        provider.router,
+        bureau.router,
+        agency.router,
+        projects.router,
+        feed.router,
+        reads.router,
+    )
     for router in (*routers, public.router, norm.router):
         app.include_router(router)
     app.include_router(attest.router)  # the attest of registration (PDF)

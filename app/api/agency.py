@@ -156,17 +156,20 @@ async def retire_bureau(
     status_code=201,
     response_model=schemas.Rating,
     responses=problem_responses(401, 403, 409, 422),
-    summary="Record a client enterprise's rating of a provider (1 to 5), once per reference",
+    summary="Record a client's rating (1 to 5) of the provider of one of its projects, once "
+    "per project",
 )
 async def record_rating(
     body: schemas.RatingRequest, principal: AgencyPrincipal, command: CommandDep
 ) -> Response:
+    provider = body.provider_enterprise_number
     record = RecordRating(
         reference=body.reference,
-        provider=EnterpriseNumber(body.provider_enterprise_number),
+        project_id=body.project_id,
         client=EnterpriseNumber(body.client_enterprise_number),
         score=body.score,
         rated_on=body.rated_on,
+        provider=EnterpriseNumber(provider) if provider is not None else None,
     )
 
     async def execute(finish: Hook) -> object:

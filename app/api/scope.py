@@ -107,3 +107,10 @@ def registration_as_seen(principal: Principal, row: Mapping[str, Any]) -> dict[s
     for column in CURRENT_PROCESS:
         seen[column] = None
     return seen
+
+
+def projects(principal: Principal) -> Scope:
+    """On ``projects p``: a provider sees the projects filed with its own registrations (a
+    project naming a number no unit holds is nobody's but the agency's); a bureau none (its
+    routes refuse it)."""
+    return _by_role(principal, "p.provider_enterprise_number = :scope_enterprise", "false")

@@ -143,3 +143,23 @@ ELIGIBLE_THEMES: frozenset[str] = frozenset(
         "personeelsmanagement",
     }
 )
+
+
+# DOMAIN.md "The provider as co-guardian of the subsidy" (brochure seeds/000, Fase III): the
+# checks the service computes on a subsidy project, each a finding (``app/domain/projects.py``).
+PROJECT_FILING_DAYS = 14  # filed at the latest 14 days after the start of the service
+CATERING_CAP_PER_PERSON_DAY = Decimal("25.00")  # EUR per participant per training day
+THEMES_REQUIRED_FROM = date(2023, 1, 1)  # an eligible theme, for services starting from then
+# Our choices: the provider's check of a project has no deadline of its own (the agency lists
+# how long each project waits); the subsidy percentage is the kmo-portefeuille's business.
+
+
+def project_filing_deadline(start_date: date) -> date:
+    """The last day on which a project may be filed: 14 days after the start of the service."""
+    return start_date + timedelta(days=PROJECT_FILING_DAYS)
+
+
+def catering_cap(participants: int, training_days: Decimal) -> Decimal:
+    """Eligible catering: at most EUR 25 per person per training day, in euro cents."""
+    cap = CATERING_CAP_PER_PERSON_DAY * participants * training_days
+    return cap.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

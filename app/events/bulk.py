@@ -186,6 +186,7 @@ PRIMARY_KEYS = {
     "bureaus": "bureau_id",
     "provider_ratings": "enterprise_number",
     "public_providers": "enterprise_number",
+    "projects": "project_id",
 }
 
 

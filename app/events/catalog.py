@@ -12,6 +12,7 @@ UNIT_STREAM = "registration-unit"
 BUREAU_STREAM = "audit-bureau"
 RATING_STREAM = "rating"
 PROVIDER_STREAM = "provider"
+PROJECT_STREAM = "project"
 
 
 class StreamType(StrEnum):
@@ -21,6 +22,7 @@ class StreamType(StrEnum):
     AUDIT_BUREAU = "audit_bureau"
     RATING = "rating"
     PROVIDER = "provider"
+    PROJECT = "project"
 
     @property
     def stored(self) -> str:
@@ -56,6 +58,14 @@ def provider_stream_id(enterprise_number: str) -> str:
     return f"provider:{enterprise_number}"
 
 
+def project_stream_id(project_id: str) -> str:
+    return f"project:{project_id}"
+
+
+def project_id_from_stream(stream_id: str) -> str:
+    return stream_id.removeprefix("project:")
+
+
 def snake_case(value: str) -> str:
     """A value of the API's vocabulary before it was snake_case (``conditionally-passed``)."""
     return value.replace("-", "_")
@@ -84,6 +94,12 @@ def make_registry() -> EventRegistry:
     def _report(data: JsonObject) -> JsonObject:
         data["audit_type"] = snake_case(data["audit_type"])
         data["result"] = snake_case(data["result"])
+        return data
+
+    # v2: a rating names the project it is about; one recorded before (v1) named none.
+    @registry.upcaster("RatingRecorded", 1)
+    def _rating(data: JsonObject) -> JsonObject:
+        data["project_id"] = None
         return data
 
     return registry

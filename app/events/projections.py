@@ -9,6 +9,8 @@
   transactions get their transaction ids, and so their place in the global order, in the order
   they number; a rebuild that replays the events in that order gives every unit its number again.
 * ``applications``, ``audits``, ``bureaus``, ``provider_ratings``: written from the events.
+* ``projects``: one row per subsidy project, its findings as recorded and its status after
+  the provider's check and the agency's decision (``project_changes``).
 * ``public_providers``: what the public search shows of an enterprise, each field from the
   event that made it true: the name of the application the latest decision granted, the themes
   of the granted applications (``RegistrationGranted``), and its profile (description, themes,
@@ -44,7 +46,14 @@ from app.domain.events import (
     AuditPlanned,
     AuditReportSubmitted,
     FailedAuditReactedTo,
+    FindingOutcome,
     FollowUpMissed,
+    ProjectApproved,
+    ProjectConfirmed,
+    ProjectDisputed,
+    ProjectReclaimed,
+    ProjectRecorded,
+    ProjectStopped,
     ProviderProfileUpdated,
     RatingRecorded,
     RegistrationExpired,
@@ -53,8 +62,10 @@ from app.domain.events import (
     SwornDeclarationReceived,
 )
 from app.domain.identifiers import RegistrationNumber
+from app.domain.projects import ProjectStatus
 from app.domain.regions import province_of, region_key
 from app.domain.registration import FOLLOW_UP_AUDITS, AuditStatus, UnitState
+from app.events.catalog import project_id_from_stream
 from app.pg import Executes
 
 NUMBERING_LOCK = 7_316_001  # pg_advisory_xact_lock key: transactions that may number units
@@ -65,6 +76,7 @@ PROJECTION_TABLES = (
     "bureaus",
     "provider_ratings",
     "public_providers",
+    "projects",
 )
 
 
@@ -228,8 +240,8 @@ _OPEN_FOLLOW_UP = (
 
 def changes(item: Projected, unit: tuple[str, UnitState] | None) -> list[Change]:
     """What ``item`` changes in ``applications``, ``audits``, ``bureaus``,
-    ``provider_ratings`` and ``public_providers``; ``unit`` is (unit key, state after the
-    event) for a unit's events."""
+    ``provider_ratings``, ``public_providers`` and ``projects``; ``unit`` is (unit key, state
+    after the event) for a unit's events."""
     event = item.event
     unit_key = unit[0] if unit else None
     row: dict[str, Any]
@@ -327,8 +339,80 @@ def changes(item: Projected, unit: tuple[str, UnitState] | None) -> list[Change]
                 "rating_sum": event.score,
             }
             merge = (("rating_count", Merge.ADD), ("rating_sum", Merge.ADD))
-            return [Upsert("provider_ratings", "enterprise_number", row, merge)]
+            counted: list[Change] = [Upsert("provider_ratings", "enterprise_number", row, merge)]
+            if event.project_id is None:  # recorded before ratings came from projects
+                return counted
+            rated = {
+                "rating_reference": event.reference,
+                "rating_score": event.score,
+                "rated_on": event.rated_on,
+            }
+            return [*counted, Update("projects", "project_id", event.project_id, rated)]
+        case (
+            ProjectRecorded()
+            | ProjectConfirmed()
+            | ProjectDisputed()
+            | ProjectApproved()
+            | ProjectStopped()
+            | ProjectReclaimed()
+        ):
+            return project_changes(item)
     return []
+
+
+def project_changes(item: Projected) -> list[Change]:
+    """A project's row: inserted when it is recorded, then its status and the dates and words
+    of the provider's check and the agency's decision; its version and time on every event."""
+    event = item.event
+    row: dict[str, Any] = {"stream_version": item.version, "updated_at": item.recorded_at}
+    match event:
+        case ProjectRecorded():
+            row |= {
+                "project_id": event.project_id,
+                "client_enterprise_number": event.client_enterprise_number,
+                "registration_number": event.registration_number,
+                "provider_enterprise_number": event.provider_enterprise_number,
+                "service_type": event.service_type.value,
+                "theme": event.theme,
+                "start_date": event.start_date,
+                "end_date": event.end_date,
+                "price_excluding_vat": event.price_excluding_vat,
+                "vat": event.vat,
+                "participants": event.participants,
+                "training_days": event.training_days,
+                "catering_cost": event.catering_cost,
+                "eligible_amount": event.eligible_amount,
+                "findings": json.dumps(
+                    [finding.model_dump(mode="json") for finding in event.findings],
+                    ensure_ascii=False,
+                ),
+                "unmet_findings": [
+                    finding.code.value
+                    for finding in event.findings
+                    if finding.outcome is FindingOutcome.NOT_MET
+                ],
+                "filed_on": event.filed_on,
+                "status": ProjectStatus.TO_CHECK.value,
+            }
+            return [Insert("projects", row)]
+        case ProjectConfirmed():
+            row |= {"status": ProjectStatus.CONFIRMED.value, "checked_on": event.confirmed_on}
+        case ProjectDisputed():
+            row |= {
+                "status": ProjectStatus.DISPUTED.value,
+                "checked_on": event.disputed_on,
+                "dispute_reason": event.reason.value,
+                "dispute_comment": event.comment,
+            }
+        case ProjectApproved():
+            row |= {"status": ProjectStatus.APPROVED.value, "decided_on": event.approved_on}
+        case ProjectStopped():
+            row |= {"status": ProjectStatus.STOPPED.value, "decided_on": event.stopped_on}
+            row["decision_reason"] = event.reason
+        case ProjectReclaimed():
+            row |= {"status": ProjectStatus.RECLAIMED.value, "decided_on": event.reclaimed_on}
+            row["decision_reason"] = event.reason
+    return [Update("projects", "project_id", project_id_from_stream(item.stream_id), row)]
 
 
 def _public_name(unit: tuple[str, UnitState] | None, item: Projected) -> Upsert:
@@ -353,7 +437,7 @@ def _public_name(unit: tuple[str, UnitState] | None, item: Projected) -> Upsert:
 # Columns whose values are JSON text (``profile_row``): cast in the SQL, so that a driver that
 # encodes jsonb parameters itself (the commands' asyncpg connection, ``app.pg``) takes the text
 # as it is rather than as a JSON string, and SQLAlchemy's as before.
-_JSON_COLUMNS = frozenset({"locations"})
+_JSON_COLUMNS = frozenset({"locations", "findings"})
 
 
 def _value(column: str) -> str:

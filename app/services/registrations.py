@@ -16,10 +16,11 @@ their streams, and read again only when a stream's head (version and hash) chang
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache, partial
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -37,20 +38,36 @@ from app.domain.decider import (
     decide,
 )
 from app.domain.event import DomainEvent
-from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria
+from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria, end_of_day
 from app.domain.profiles import ProfileState, UpdateProfile, decide_profile, evolve_profile
-from app.domain.ratings import RatingState, RecordRating, decide_rating, evolve_rating
+from app.domain.projects import (
+    Holder,
+    ProjectCommand,
+    ProjectState,
+    RecordProject,
+    decide_project,
+    evolve_project,
+)
+from app.domain.ratings import (
+    RatedProject,
+    RatingState,
+    RecordRating,
+    decide_rating,
+    evolve_rating,
+)
 from app.domain.registration import UnitState, evolve
 from app.errors import ErrorKind, KmopError
 from app.events import ConcurrencyConflict, EventMetadata, EventRegistry, EventStore
 from app.events.catalog import (
     BUREAU_STREAM,
+    PROJECT_STREAM,
     PROVIDER_STREAM,
     RATING_STREAM,
     REGISTRY,
     UNIT_STREAM,
     bureau_id_from_stream,
     bureau_stream_id,
+    project_stream_id,
     provider_stream_id,
     rating_stream_id,
     unit_stream_id,
@@ -140,10 +157,33 @@ def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) ->
     return run
 
 
-# The provider's first registration, over all its units (a granted registration stays first
-# registered once it stops or expires): the rating rules ask whether it precedes the rating.
-_PROVIDER_FIRST_REGISTERED = (
-    "SELECT min(first_registered_on) FROM registrations WHERE enterprise_number = $1"
+# The project a rating names and its provider's first registration, over all its units (a
+# granted registration stays first registered once it stops or expires): the rating rules ask
+# whether it precedes the rating.
+_RATED_PROJECT = (
+    "SELECT json_build_array(p.client_enterprise_number, p.provider_enterprise_number,"
+    " p.registration_number, p.end_date, p.status, p.rating_reference,"
+    " (SELECT min(r.first_registered_on) FROM registrations r"
+    " WHERE r.enterprise_number = p.provider_enterprise_number))"
+    " FROM projects p WHERE p.project_id = $1"
+)
+
+
+def rating_lock(project_id: str) -> int:
+    """The advisory lock key the ratings of one project take (a signed 64-bit integer)."""
+    digest = hashlib.sha256(f"rating of project {project_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# The unit that holds a registration number, for a project's findings: its enterprise and its
+# events recorded up to an instant (the end of the start date; as ``EventStore.read_stream``'s
+# as-of: the stream's prefix before its first event recorded later).
+_HOLDER_AS_OF = (
+    "SELECT json_build_array(r.enterprise_number, (SELECT json_agg(json_build_array("
+    "e.event_type, e.schema_version, e.data) ORDER BY e.version) FROM events e"
+    " WHERE e.stream_id = 'unit:' || r.unit_key AND e.version < coalesce((SELECT min(x.version)"
+    " FROM events x WHERE x.stream_id = 'unit:' || r.unit_key AND x.recorded_at > $2),"
+    " 2147483647))) FROM registrations r WHERE r.registration_number = $1"
 )
 
 # The reads of a command, each one value in the command's one read statement.
@@ -272,19 +312,39 @@ class RegistrationService:
         *,
         finish: Finish | None = None,
     ) -> Outcome[RatingState]:
+        """A client's rating of the provider of one of its projects. The project (as the
+        projections hold it) and its provider's first registration are read with the rating's
+        stream; ratings of one project take a lock on it first, so that of two at once the
+        second sees the first and is refused (once per project)."""
         stream = _Stream(
             rating_stream_id(command.reference), RATING_STREAM, RatingState(), evolve_rating
         )
+        project = _Fact(Statement(_RATED_PROJECT, (command.project_id,)))
 
-        first = _Fact(Statement(_PROVIDER_FIRST_REGISTERED, (str(command.provider),)))
-
-        def decide_with_registration(
+        def decide_with_project(
             state: RatingState, at: datetime, context: Context
         ) -> Sequence[DomainEvent]:
-            return decide_rating(command, state, at, first.value)
+            found = None
+            if project.value is not None:
+                client, provider, number, end, status, rated_by, first = project.value
+                found = RatedProject(
+                    client_enterprise_number=client,
+                    provider_enterprise_number=provider,
+                    registration_number=number,
+                    end_date=date.fromisoformat(end),
+                    status=status,
+                    rated_by=rated_by,
+                    first_registered_on=date.fromisoformat(first) if first else None,
+                )
+            return decide_rating(command, state, at, found)
 
         return await self._run(
-            stream, decide_with_registration, metadata, finish=finish, fact=first
+            stream,
+            decide_with_project,
+            metadata,
+            finish=finish,
+            fact=project,
+            lock=rating_lock(command.project_id),
         )
 
     async def update_profile(
@@ -309,6 +369,51 @@ class RegistrationService:
             finish=finish,
         )
 
+    async def execute_project(
+        self,
+        project_id: str,
+        command: ProjectCommand,
+        metadata: EventMetadata | None = None,
+        *,
+        expected_version: int | None = None,
+        finish: Finish | None = None,
+    ) -> Outcome[ProjectState]:
+        """A command on a subsidy project. Recording one reads, with the project's stream, the
+        unit that holds its registration number as of the end of the start date: the findings
+        judge the registration as it stood then (``app/domain/projects.py``)."""
+        if isinstance(command, RecordProject) and command.project_id != project_id:
+            raise ValueError("the command's project is not the stream's project")
+        stream = _Stream(
+            project_stream_id(project_id), PROJECT_STREAM, ProjectState(), evolve_project
+        )
+        holder: _Fact | None = None
+        if isinstance(command, RecordProject):
+            as_of = end_of_day(command.start_date)
+            holder = _Fact(Statement(_HOLDER_AS_OF, (str(command.registration_number), as_of)))
+
+        def decide_with_holder(
+            state: ProjectState, at: datetime, context: Context
+        ) -> Sequence[DomainEvent]:
+            return decide_project(command, state, at, self._holder(holder))
+
+        return await self._run(
+            stream,
+            decide_with_holder,
+            metadata,
+            expected_version=expected_version,
+            finish=finish,
+            fact=holder,
+        )
+
+    def _holder(self, fact: _Fact | None) -> Holder | None:
+        if fact is None or fact.value is None:
+            return None
+        enterprise_number, recorded = fact.value
+        state = UnitState()
+        for event_type, schema_version, data in recorded or []:
+            state = evolve(state, self.registry.deserialize(event_type, schema_version, data))
+        return Holder(enterprise_number, state)
+
     async def _run(
         self,
         stream: _Stream[S],
@@ -322,6 +427,7 @@ class RegistrationService:
         context: bool = False,
         identifier: tuple[str, str, Statement] | None = None,
         fact: _Fact | None = None,
+        lock: int | None = None,
     ) -> Outcome[S]:
         for attempt in range(1, self.attempts + 1):
             try:
@@ -336,6 +442,7 @@ class RegistrationService:
                     context,
                     identifier,
                     fact,
+                    lock,
                 )
             except ConcurrencyConflict as conflict:
                 if expected_version is not None:
@@ -361,6 +468,7 @@ class RegistrationService:
         context: bool,
         identifier: tuple[str, str, Statement] | None,
         fact: _Fact | None,
+        lock: int | None,
     ) -> Outcome[S]:
         # Events are recorded at the clock's time; ``now`` (the deadline job's --now) only
         # sets the instant the rules judge at, so nothing is ever recorded in the future.
@@ -373,7 +481,7 @@ class RegistrationService:
         reads += [fact.statement] if fact else []
         reads += [lookup] if lookup else []
         # a decision takes the numbering lock before any write: see app/events/projections.py
-        lock = NUMBERING_LOCK if numbering else None
+        lock = NUMBERING_LOCK if numbering else lock
         async with self.pg.connection() as conn, Transaction.begin(conn, lock=lock) as tx:
             values = list(await conn.fetchrow(*_args(_one_read(reads))))
             recorded, values = values[0] or [], values[1:]

@@ -165,6 +165,22 @@ async def granted_conditionally(story: Story) -> None:
     )
 
 
+async def project_recorded(story: Story) -> None:
+    """The example's project, filed with the provider of the examples (DV.O000001), recorded
+    six days after its start."""
+    await granted(story)
+    story.ids["project_id"] = (await story.send("record_project"))["project_id"]
+
+
+async def project_approved(story: Story) -> None:
+    await project_recorded(story)
+    story.clock.set(on("2027-01-20"))
+    response = await story.api.post(
+        story.url("/projects/{project_id}/approval"), headers=HEADERS[Role.AGENCY]
+    )
+    assert response.status_code == 200, response.text
+
+
 BUILDERS: dict[str, Callable[[Story], Awaitable[None]]] = {
     "appoint_bureau": lambda story: _at(story, "2026-11-02"),
     "submit_application": appointed,
@@ -177,8 +193,12 @@ BUILDERS: dict[str, Callable[[Story], Awaitable[None]]] = {
     "react_to_failed_audit": failed,
     "choose_follow_up_bureau": granted_conditionally,
     "stop_registration": granted,
-    "record_rating": granted,
+    "record_rating": project_approved,
     "retire_bureau": appointed,
+    "record_project": granted,
+    "dispute_project": project_recorded,
+    "stop_project": project_recorded,
+    "reclaim_project": project_approved,
     # the example's instant is in the past of the (test) clock: what an operator re-runs
     "run_deadline_job": lambda story: _then(appointed, story, "2026-12-02"),
 }

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from app.api.auth import Role, mint_token
+from app.domain.identifiers import RegistrationNumber, ServiceType
 from app.domain.norm import CURRENT_NORM
 from app.services.clock import FixedClock
 from app.settings import DEVELOPMENT_JWT_SECRET
@@ -156,3 +157,33 @@ async def register(
         url = f"/applications/{application_id}/decision"
         assert ok(await api.post(url, json=decision, headers=AGENCY))["status"] == "granted"
     return Registered(application_id, audit_id, str(created["registration_id"]))
+
+
+async def bought(
+    api: httpx.AsyncClient,
+    project_id: str,
+    number: str,
+    client: str,
+    start: date,
+    **fields: Any,
+) -> dict[str, Any]:
+    """``client``'s project with the provider of ``number`` (a day's training, or advice), from
+    ``start``, recorded on the clock's day and approved by the agency: a service bought, which
+    its client may rate (ratings come from projects)."""
+    service_type = RegistrationNumber.parse(number).service_type
+    training = service_type is ServiceType.TRAINING
+    body: dict[str, Any] = {
+        "project_id": project_id,
+        "client_enterprise_number": client,
+        "registration_number": number,
+        "service_type": service_type.value,
+        "theme": "digitalisering",
+        "start_date": start.isoformat(),
+        "end_date": start.isoformat(),
+        "price_excluding_vat": "500.00",
+        "vat": "105.00",
+    }
+    if training:
+        body |= {"participants": 2, "training_days": "1"}
+    ok(await api.post("/projects", json=body | fields, headers=AGENCY), 201)
+    return dict(ok(await api.post(f"/projects/{project_id}/approval", headers=AGENCY)))

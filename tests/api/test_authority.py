@@ -107,6 +107,15 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "run_deadline_job":           (401, 200, 403, 403, 403, 403),
     "preview_deadlines":          (401, 200, 403, 403, 403, 403),
     "registration_history":       (401, 200, 403, 403, 403, 403),
+    # projects.py: the agency records and decides; the provider checks those filed with it
+    "record_project":             (401, 409, 403, 403, 403, 403),
+    "list_projects":              (401, 200, 200, 200, 403, 403),
+    "get_project":                (401, 200, 200, 404, 403, 403),
+    "confirm_project":            (401, 403, 409, 404, 403, 403),
+    "dispute_project":            (401, 403, 409, 404, 403, 403),
+    "approve_project":            (401, 409, 403, 403, 403, 403),
+    "stop_project":               (401, 409, 403, 403, 403, 403),
+    "reclaim_project":            (401, 422, 403, 403, 403, 403),
     # attest.py: the attest of registration, for the provider itself and the agency
     "download_attest":            (401, 200, 200, 404, 403, 403),
     # feed.py: the global event feed, for the agency's integrators
@@ -132,12 +141,27 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
 }
 # fmt: on
 
+PROJECT_ID = "kmop-2026-000001"
+PROJECT = {
+    "project_id": PROJECT_ID,
+    "client_enterprise_number": CLIENT_KBO,
+    "registration_number": REGISTRATION_NUMBER,
+    "service_type": "opleiding",
+    "theme": "digitalisering",
+    "start_date": "2026-01-21",
+    "end_date": "2026-01-22",
+    "price_excluding_vat": "900.00",
+    "vat": "189.00",
+    "participants": 3,
+    "training_days": "2",
+}
+
 RATING = {
     "reference": RATING_REFERENCE,
-    "provider_enterprise_number": PROVIDER_KBO,
+    "project_id": PROJECT_ID,
     "client_enterprise_number": CLIENT_KBO,
     "score": 4,
-    "rated_on": "2026-01-20",
+    "rated_on": "2026-01-22",
 }
 
 # The body each command is sent by the callers that get past authentication and the role check.
@@ -157,6 +181,10 @@ BODIES: dict[str, Any] = {
     "appoint_bureau": bureau_body(),
     "retire_bureau": {},
     "record_rating": RATING,
+    "record_project": PROJECT,  # recorded already
+    "dispute_project": {"reason": "wrong_amount", "comment": "Het bedrag klopt niet."},
+    "stop_project": {"reason": "Misbruik vastgesteld"},  # approved already
+    "reclaim_project": {},  # would reclaim the approved project: no reason
     "update_profile": {"themes": ["koken"]},  # not an eligible theme
 }
 
@@ -193,7 +221,8 @@ async def count_events(engine: AsyncEngine) -> int:
 
 async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, str]:
     """Two appointed bureaus, one application of PROVIDER declared, audited by bureau-kiwa,
-    passed and granted (DV.O000001), and one rating: a real id for every path parameter."""
+    passed and granted (DV.O000001), one project filed with PROVIDER, confirmed, approved and
+    rated by its client: a real id for every path parameter."""
     ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
     ok(
         await api.post(
@@ -206,8 +235,13 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
     registration = ok(await api.get(f"/registrations/{REGISTRATION_NUMBER}", headers=PROVIDER))
     assert registration["status"] == "registered"
     assert registration["registration_number"] == REGISTRATION_NUMBER
+    ok(await api.post("/projects", json=PROJECT, headers=AGENCY), 201)
+    ok(await api.post(f"/projects/{PROJECT_ID}/confirmation", headers=PROVIDER))
+    clock.set(at(date(2026, 1, 23)))
+    ok(await api.post(f"/projects/{PROJECT_ID}/approval", headers=AGENCY))
     ok(await api.post("/ratings", json=RATING, headers=AGENCY), 201)
     return {
+        "project_id": PROJECT_ID,
         "application_id": application_id,
         "audit_id": audit_id,
         "ref": REGISTRATION_NUMBER,

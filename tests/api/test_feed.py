@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import Role
 from app.services.clock import FixedClock
-from tests.api.support import AGENCY, auth, bureau_body, key, ok, problem, register
+from tests.api.support import AGENCY, auth, bought, bureau_body, key, ok, problem, register
 from tests.api.support import application_body as application
 from tests.integration.scenarios import enterprise_number
 
@@ -25,11 +26,12 @@ RATED = 100  # rated provider p is enterprise RATED + p: registered, none of tho
 GLOBAL_ORDER = "ORDER BY transaction_id, position"
 
 
-def rating(n: int, provider: int = 1) -> dict[str, Any]:
-    """A rating of registered provider ``provider`` (see ``register_rated``)."""
+def rating(n: int) -> dict[str, Any]:
+    """A rating by the client of project ``n``, of the provider it was filed with (see
+    ``register_rated``)."""
     return {
         "reference": f"rating-{n:05d}",
-        "provider_enterprise_number": str(enterprise_number(RATED + provider)),
+        "project_id": f"project-{n:05d}",
         "client_enterprise_number": str(enterprise_number(500 + n)),
         "score": 1 + n % 5,
     }
@@ -46,14 +48,24 @@ async def positions(engine: AsyncEngine, where: str = "true") -> list[int]:
 
 
 async def register_rated(
-    api: httpx.AsyncClient, clock: FixedClock, engine: AsyncEngine, providers: int = 1
+    api: httpx.AsyncClient,
+    clock: FixedClock,
+    engine: AsyncEngine,
+    providers: int = 1,
+    projects: Iterable[int] = (*range(10), 99),
 ) -> int:
-    """Only a registered provider is rated: appoints bureau-kiwa and registers rated providers
-    1 to ``providers`` (granted on 2026-01-20, the clock's day from then on). Returns the last
-    position this wrote: what a test says about the feed, it says about what comes after."""
+    """Only a registered provider is rated, by the client of a project it bought: appoints
+    bureau-kiwa, registers rated providers 1 to ``providers`` (granted on 2026-01-20, the clock's
+    day from then on; their numbers DV.O000001 on, in that order) and records and approves
+    project ``n`` of client 500 + n with provider 1 + n % ``providers``, for each of
+    ``projects``. Returns the last position this wrote: what a test says about the feed, it says
+    about what comes after."""
     ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
     for p in range(1, providers + 1):
         await register(api, clock, provider(RATED + p))
+    for n in projects:
+        number, client = f"DV.O{1 + n % providers:06d}", str(enterprise_number(500 + n))
+        await bought(api, f"project-{n:05d}", number, client, clock.now().date())
     return (await positions(engine))[-1]
 
 
@@ -84,7 +96,7 @@ async def follow(
 async def test_a_follower_gets_exactly_the_committed_events_while_commands_run(
     api: httpx.AsyncClient, clock: FixedClock, engine: AsyncEngine
 ) -> None:
-    await register_rated(api, clock, engine, PROVIDERS)
+    await register_rated(api, clock, engine, PROVIDERS, range(RATINGS - 5))
     registered = len(await positions(engine))
     seen: list[int] = []
     stop = asyncio.Event()
@@ -101,7 +113,7 @@ async def test_a_follower_gets_exactly_the_committed_events_while_commands_run(
                 await asyncio.sleep(0)  # let the commands run
 
     async def record(n: int) -> int:
-        body = rating(n % (RATINGS - 5), provider=1 + n % PROVIDERS)  # a few repeat: 409
+        body = rating(n % (RATINGS - 5))  # a few repeat: 409; providers 1 + n % PROVIDERS
         response = await api.post("/ratings", json=body, headers=AGENCY | key())
         return response.status_code
 
@@ -149,7 +161,7 @@ async def test_each_event_carries_its_stream_type_data_and_metadata(
     assert event["stream_type"] == "rating"
     assert event["version"] == 1
     assert event["event_type"] == "RatingRecorded"
-    assert event["schema_version"] == 1
+    assert event["schema_version"] == 2  # v2: a rating names its project (issue 13)
     assert event["data"]["reference"] == "rating-00001"
     assert event["data"]["score"] == 2
     assert event["metadata"] == {

@@ -23,6 +23,7 @@ from tests.api.support import (
     PROBLEM,
     at,
     auth,
+    bought,
     bureau_body,
     ok,
     problem,
@@ -125,10 +126,13 @@ async def world(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, str]:
             headers=provider(NOORD_KBO),
         )
     )
+    number = ok(await api.get(f"/registrations/{ids['vincotte']}", headers=AGENCY))
     for reference, score in (("r-1", 4), ("r-2", 5)):
+        project_id = f"project-{reference}"
+        await bought(api, project_id, number["registration_number"], CLIENT_KBO, date(2026, 1, 26))
         body = {
             "reference": reference,
-            "provider_enterprise_number": VINCOTTE_KBO,
+            "project_id": project_id,
             "client_enterprise_number": CLIENT_KBO,
             "score": score,
         }

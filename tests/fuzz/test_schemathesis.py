@@ -3,8 +3,9 @@
 For each caller (the agency, a bureau, a provider, and nobody at all) every documented operation
 gets generated requests, valid ones and invalid ones, against the app on a real PostgreSQL that
 was seeded with a short story first (a bureau, two applications, an audit planned, one reported
-and granted, a rating, a profile), so that requests also find things. Path parameters are, half of
-the time, set to the ids of what the story made. Every answer must then:
+and granted, an approved project and its rating, a project to check, a profile), so that
+requests also find things. Path parameters are, half of the time, set to the ids of what the
+story made. Every answer must then:
 
 * never be a 500 (``not_a_server_error``);
 * carry a status code documented for its operation (``status_code_conformance``), a documented
@@ -62,6 +63,7 @@ from tests.api.support import (
     bureau_body,
     report_body,
 )
+from tests.api.test_projects import project as project_body
 from tests.integration.scenarios import enterprise_number
 
 pytestmark = pytest.mark.fuzz
@@ -83,6 +85,7 @@ CALLERS: dict[str, dict[str, str]] = {
     "anonymous": {},
 }
 RATING_REFERENCE = "rating-fuzz-1"
+PROJECT_ID = "project-fuzz-1"
 VISIT = date(2026, 1, 15)
 SETTINGS = hypothesis.settings(
     max_examples=EXAMPLES,
@@ -150,14 +153,20 @@ def seed(client: requests.Session, clock: FixedClock) -> Seeded:
     )
     _ok(decided)
     registration = _ok(client.get("/registrations", headers=AGENCY))["items"][0]
+    client_kbo = str(enterprise_number(500))
+    project = project_body(PROJECT_ID, date(2026, 1, 20), client_enterprise_number=client_kbo)
+    _ok(client.post("/projects", json=project, headers=AGENCY), 201)
+    _ok(client.post(f"/projects/{PROJECT_ID}/approval", headers=AGENCY))
     rating: dict[str, Any] = {
         "reference": RATING_REFERENCE,
-        "provider_enterprise_number": PROVIDER_KBO,
-        "client_enterprise_number": str(enterprise_number(500)),
+        "project_id": PROJECT_ID,
+        "client_enterprise_number": client_kbo,
         "score": 4,
         "rated_on": "2026-01-20",
     }
     _ok(client.post("/ratings", json=rating, headers=AGENCY), 201)
+    to_check = project_body(f"{PROJECT_ID}-2", date(2026, 1, 20))
+    _ok(client.post("/projects", json=to_check, headers=AGENCY), 201)
     profile: dict[str, Any] = {
         "description": "Opleidingen",
         "themes": ["digitalisering"],
@@ -171,6 +180,7 @@ def seed(client: requests.Session, clock: FixedClock) -> Seeded:
     seeded.add("enterprise_number", PROVIDER_KBO)
     seeded.add("bureau_id", BUREAU_ID)
     seeded.add("reference", RATING_REFERENCE)
+    seeded.add("project_id", PROJECT_ID, f"{PROJECT_ID}-2")
     return seeded
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -49,7 +49,13 @@ from app.domain.events import (
     Track,
     Verdict,
 )
-from app.domain.identifiers import BankAccount, EnterpriseNumber, RegistrationUnit, ServiceType
+from app.domain.identifiers import (
+    BankAccount,
+    EnterpriseNumber,
+    RegistrationNumber,
+    RegistrationUnit,
+    ServiceType,
+)
 from app.domain.norm import (
     CURRENT_NORM,
     AuditType,
@@ -67,6 +73,7 @@ from app.domain.policies import (
     starter_extended_valid_until,
     starter_follow_up_deadline,
 )
+from app.domain.projects import ApproveProject, ProjectCommand, RecordProject
 from app.domain.ratings import RecordRating
 from app.domain.registration import Status
 from app.events import Actor, EventMetadata
@@ -87,6 +94,7 @@ DEADLINE_DAYS: tuple[date, ...] = tuple(
     )
 )
 AGENCY = Actor(id="vlaio-backoffice", role="agency")
+PLACEHOLDER_SERIAL = 999_999  # a project's number until its unit's is known (ProjectAction)
 
 
 def first_run_after(day: date) -> date | None:
@@ -203,11 +211,21 @@ class RatingAction:
 
 
 @dataclass(frozen=True)
+class ProjectAction:
+    """A command on a subsidy project filed with ``unit_key``'s unit; a ``RecordProject`` names
+    the unit's number, which is known once it is registered: the run fills it in."""
+
+    project_id: str
+    command: ProjectCommand
+    unit_key: str
+
+
+@dataclass(frozen=True)
 class DeadlineJob:
     twice: bool = False  # run it again at once: the second run must write nothing
 
 
-Action = UnitAction | BureauAction | RatingAction | DeadlineJob
+Action = UnitAction | BureauAction | ProjectAction | RatingAction | DeadlineJob
 
 
 @dataclass(frozen=True)
@@ -1057,14 +1075,42 @@ class Planner:
             if day > END:
                 continue
             self.ratings += 1
+            rated_on = day - timedelta(days=self.rng.randint(0, 10))
+            project = self.project(story, f"project-{self.ratings:05d}", rated_on)
             command = RecordRating(
                 reference=f"rating-{self.ratings:05d}",
-                provider=story.plan.unit.enterprise_number,
-                client=enterprise_number(500_000 + self.ratings),
+                project_id=project.project_id,
+                client=project.client,
                 score=self.rng.choices((1, 2, 3, 4, 5), weights=(1, 1, 3, 6, 5))[0],
-                rated_on=day - timedelta(days=self.rng.randint(0, 10)),
+                rated_on=rated_on,
             )
             self.add(day, RatingAction(command))
+
+    def project(self, story: Story, project_id: str, rated_on: date) -> RecordProject:
+        """The project a rating is of: the client's service of a few days that ended before the
+        rating, filed two days after its start (one in five a fortnight late), approved."""
+        unit = story.plan.unit
+        late = self.rng.random() < 0.2
+        start = rated_on - timedelta(days=20 if late else 6)
+        training = unit.service_type is ServiceType.TRAINING
+        record = RecordProject(
+            project_id=project_id,
+            client=enterprise_number(500_000 + self.ratings),
+            registration_number=RegistrationNumber(unit.service_type, PLACEHOLDER_SERIAL),
+            service_type=unit.service_type,
+            theme=sorted(ELIGIBLE_THEMES)[self.ratings % len(ELIGIBLE_THEMES)],
+            start_date=start,
+            end_date=start + timedelta(days=1),
+            price_excluding_vat=Decimal(self.rng.randrange(500, 5000, 25)),
+            vat=Decimal("0.00"),
+            participants=self.rng.randint(1, 9) if training else None,
+            training_days=Decimal(2) if training else None,
+            catering_cost=Decimal(self.rng.randrange(0, 600, 10)) if training else None,
+        )
+        filed = start + timedelta(days=16 if late else 2)
+        self.add(filed, ProjectAction(project_id, record, unit.key))
+        self.add(rated_on, ProjectAction(project_id, ApproveProject(), unit.key), tie=-0.25)
+        return record
 
     def bureaus(self) -> None:
         for bureau in BUREAUS:
@@ -1202,6 +1248,15 @@ class Driver:
                 await self.service.execute_bureau(
                     action.command, metadata.model_copy(update={"actor": AGENCY})
                 )
+            case ProjectAction():
+                command = action.command
+                if isinstance(command, RecordProject):
+                    async with self.service.engine.connect() as conn:
+                        row = (await conn.execute(_NUMBER, {"k": action.unit_key})).one()
+                    number = RegistrationNumber.parse(row.registration_number)
+                    command = replace(command, registration_number=number)
+                agency = metadata.model_copy(update={"actor": AGENCY})
+                await self.service.execute_project(action.project_id, command, agency)
             case RatingAction():
                 await self._expect(
                     action.refused_with, self.service.record_rating(action.command, metadata)

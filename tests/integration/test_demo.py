@@ -15,6 +15,7 @@ from app.demo import DemoSummary, load_demo
 from app.demo_data import BUREAUS, PROVIDERS
 from app.demo_plan import UnitStep, build_plan, provider_enterprise
 from app.domain.policies import today
+from app.domain.projects import ProjectStatus
 from app.domain.registration import Status
 from app.events.projections import PROJECTION_TABLES, Projector
 from app.events.rebuild import rebuild_projections
@@ -99,6 +100,22 @@ async def test_every_status_appears_with_unique_numbers_and_eight_bureaus(
     assert latest[0]["at"] <= NOW, "nothing is recorded in the future"
     assert (NOW - latest[0]["first"]).days > 5 * 365
     assert summary.ratings > 0
+    # Subsidy projects in every state, each rating of one its client bought, some findings.
+    assert set(summary.projects) == {s.value for s in ProjectStatus}
+    projects = await rows(
+        engine,
+        "SELECT p.project_id, p.status, p.unmet_findings, p.rating_reference,"
+        " p.client_enterprise_number, r.client_enterprise_number AS rater"
+        " FROM projects p LEFT JOIN LATERAL (SELECT e.data->>'client_enterprise_number'"
+        " AS client_enterprise_number FROM events e WHERE e.event_type = 'RatingRecorded'"
+        " AND e.data->>'project_id' = p.project_id) r ON true",
+    )
+    rated = [p for p in projects if p["rating_reference"] is not None]
+    assert len(rated) == summary.ratings
+    assert all(p["rater"] == p["client_enterprise_number"] for p in rated)
+    assert {p["status"] for p in rated} == {"approved", "reclaimed"}
+    unmet = {finding for p in projects for finding in p["unmet_findings"]}
+    assert {"filed_in_time", "catering_within_cap"} <= unmet
     assert summary.listed == len(
         {row["enterprise_number"] for row in registrations if row["status"] in IN_FORCE}
     )

@@ -190,6 +190,11 @@ def _check_history_was_realistic(plan: Plan, history: History, tables: Snapshot)
     assert all(
         row["rating_count"] <= row["rating_sum"] <= 5 * row["rating_count"] for row in ratings
     )
+    # Every rating is of an approved project of its client's, some of them filed late.
+    projects = tables["projects"]
+    assert len(projects) == plan.ratings
+    assert all(row["status"] == "approved" and row["rating_reference"] for row in projects)
+    assert any("filed_in_time" in row["unmet_findings"] for row in projects)
 
     bureaus = by_key(tables["bureaus"], "bureau_id")
     assert bureaus.keys() == {b.bureau_id for b in BUREAUS}

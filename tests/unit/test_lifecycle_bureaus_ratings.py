@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -19,7 +20,13 @@ from app.domain.bureaus import (
 from app.domain.event import DomainEvent
 from app.domain.events import AuditBureauAppointed, AuditBureauAppointmentEnded, RatingRecorded
 from app.domain.identifiers import EnterpriseNumber
-from app.domain.ratings import RatingState, RecordRating, decide_rating, evolve_rating
+from app.domain.ratings import (
+    RatedProject,
+    RatingState,
+    RecordRating,
+    decide_rating,
+    evolve_rating,
+)
 from tests.unit.lifecycle import (
     BUREAU,
     BUREAU_ENTERPRISE,
@@ -160,16 +167,33 @@ def test_ending_an_appointment() -> None:
 
 PROVIDER = EnterpriseNumber.parse("0403170701")
 CLIENT = EnterpriseNumber.parse("0417497106")
+PROVIDER_OF_ANOTHER = EnterpriseNumber.parse("0202239951")
 REGISTERED_ON = date(2025, 3, 14)  # the provider's first registration, before every rating
+SERVICE_ENDED = date(2025, 3, 1)  # the last day of the project's service
 
 
 def rate(score: int, rated_on: date | None = None) -> RecordRating:
-    return RecordRating("rating-1", PROVIDER, CLIENT, score, rated_on)
+    return RecordRating("rating-1", "project-1", CLIENT, score, rated_on)
+
+
+def project(first_registered_on: date | None = REGISTERED_ON, **changes: object) -> RatedProject:
+    """The project the rating names: CLIENT's, with PROVIDER's training, approved."""
+    fields: dict[str, object] = {
+        "client_enterprise_number": str(CLIENT),
+        "provider_enterprise_number": str(PROVIDER),
+        "registration_number": "DV.O000001",
+        "end_date": SERVICE_ENDED,
+        "status": "approved",
+        "rated_by": None,
+        "first_registered_on": first_registered_on,
+    }
+    return RatedProject(**(fields | changes))  # type: ignore[arg-type]
 
 
 def recorded(score: int, rated_on: date = TODAY) -> RatingRecorded:
     return RatingRecorded(
         reference="rating-1",
+        project_id="project-1",
         provider_enterprise_number="0403170701",
         client_enterprise_number="0417497106",
         score=score,
@@ -179,54 +203,85 @@ def recorded(score: int, rated_on: date = TODAY) -> RatingRecorded:
 
 @pytest.mark.parametrize("score", [1, 2, 3, 4, 5])
 def test_a_rating_of_one_to_five_is_recorded(score: int) -> None:
-    assert decide_rating(rate(score), RatingState(), on(TODAY), REGISTERED_ON) == [recorded(score)]
+    assert decide_rating(rate(score), RatingState(), on(TODAY), project()) == [recorded(score)]
 
 
 @pytest.mark.parametrize("score", [0, 6, -1])
 def test_a_rating_outside_one_to_five_is_refused(score: int) -> None:
     with pytest.raises(errors.InvalidCommand, match="1 to 5"):
-        decide_rating(rate(score), RatingState(), on(TODAY), REGISTERED_ON)
+        decide_rating(rate(score), RatingState(), on(TODAY), project())
 
 
 def test_the_same_rating_reference_is_counted_once() -> None:
     state = evolve_rating(RatingState(), recorded(4))
     with pytest.raises(errors.RatingAlreadyRecorded) as caught:
-        decide_rating(rate(5), state, on(TODAY), REGISTERED_ON)
+        decide_rating(rate(5), state, on(TODAY), project())
     assert caught.value.code == "rating-already-recorded"
 
 
 def test_a_rating_keeps_its_own_date_but_not_a_future_one() -> None:
     earlier = date(2026, 5, 20)
-    assert decide_rating(rate(3, earlier), RatingState(), on(TODAY), REGISTERED_ON) == [
+    assert decide_rating(rate(3, earlier), RatingState(), on(TODAY), project()) == [
         recorded(3, earlier)
     ]
     with pytest.raises(errors.InvalidCommand, match="future"):
-        decide_rating(rate(3, date(2026, 6, 2)), RatingState(), on(TODAY), REGISTERED_ON)
+        decide_rating(rate(3, date(2026, 6, 2)), RatingState(), on(TODAY), project())
 
 
 def test_a_provider_cannot_rate_itself() -> None:
-    itself = RecordRating("rating-1", PROVIDER, EnterpriseNumber.parse("BE 0403.170.701"), 5)
+    itself = RecordRating("rating-1", "project-1", EnterpriseNumber.parse("BE 0403.170.701"), 5)
+    own = project(client_enterprise_number=str(PROVIDER))  # a provider's project for itself
     with pytest.raises(errors.RatingOfItself) as caught:
-        decide_rating(itself, RatingState(), on(TODAY), REGISTERED_ON)
+        decide_rating(itself, RatingState(), on(TODAY), own)
     assert caught.value.code == "rating-of-itself"
     assert caught.value.kind is errors.InvalidCommand.kind  # 422: the command itself is wrong
 
 
 def test_an_enterprise_that_was_never_registered_cannot_be_rated() -> None:
     with pytest.raises(errors.RatedEnterpriseNotRegistered) as caught:
-        decide_rating(rate(4), RatingState(), on(TODAY), None)
+        decide_rating(rate(4), RatingState(), on(TODAY), project(None))
     assert caught.value.code == "rated-enterprise-not-registered"
     assert caught.value.kind is errors.InvalidCommand.kind  # 422: names no provider to rate
 
 
 def test_a_rating_dated_before_the_first_registration_is_refused() -> None:
     with pytest.raises(errors.RatedEnterpriseNotRegistered, match="first registered on"):
-        decide_rating(rate(4, date(2025, 3, 13)), RatingState(), on(TODAY), REGISTERED_ON)
+        decide_rating(rate(4, date(2025, 3, 13)), RatingState(), on(TODAY), project())
 
 
 def test_a_rating_from_the_day_of_the_first_registration_on_is_recorded() -> None:
     """Whether the registration is still in force does not matter: ratings follow the service
     and its payment, and may come after the registration ended."""
     for rated_on in (REGISTERED_ON, TODAY):
-        then = decide_rating(rate(4, rated_on), RatingState(), on(TODAY), REGISTERED_ON)
+        then = decide_rating(rate(4, rated_on), RatingState(), on(TODAY), project())
         assert then == [recorded(4, rated_on)]
+
+
+def test_a_project_naming_a_number_no_unit_holds_names_no_provider_to_rate() -> None:
+    nobody = project(None, provider_enterprise_number=None)
+    with pytest.raises(errors.RatedEnterpriseNotRegistered, match="never a registration number"):
+        decide_rating(rate(4), RatingState(), on(TODAY), nobody)
+
+
+def test_only_the_projects_client_rates_it_once_after_the_service_it_paid_for() -> None:
+    refusals: list[tuple[RecordRating, RatedProject | None, type[errors.DomainError]]] = [
+        (rate(4), None, errors.RatedProjectUnknown),
+        (rate(4), project(rated_by="rating-0"), errors.ProjectAlreadyRated),
+        (replace(rate(4), client=PROVIDER_OF_ANOTHER), project(), errors.RatingNotByClient),
+        (rate(4, date(2025, 2, 28)), project(), errors.RatingBeforeServiceEnded),
+        (replace(rate(4), provider=PROVIDER_OF_ANOTHER), project(), errors.InvalidCommand),
+    ]
+    refusals += [
+        (rate(4), project(status=status), errors.ProjectNotApproved)
+        for status in ("to_check", "confirmed", "disputed", "stopped")
+    ]
+    for command, named, error in refusals:
+        with pytest.raises(error):
+            decide_rating(command, RatingState(), on(TODAY), named)
+    registered_before = project(date(2025, 1, 1))
+    on_the_last_day = decide_rating(
+        rate(4, SERVICE_ENDED), RatingState(), on(TODAY), registered_before
+    )
+    assert on_the_last_day == [recorded(4, SERVICE_ENDED)]
+    reclaimed = decide_rating(rate(4), RatingState(), on(TODAY), project(status="reclaimed"))
+    assert reclaimed == [recorded(4)]

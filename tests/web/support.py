@@ -1,6 +1,6 @@
 """Registered providers for the web page's tests, made through the API as in real life: the
 agency appoints a bureau, each provider applies, is declared, audited, passes and is granted;
-then it writes its public profile and clients rate it."""
+then it writes its public profile and clients rate it, each of a project it bought."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 
 from app.api.auth import Role
 from app.services.clock import FixedClock
-from tests.api.support import AGENCY, auth, bureau_body, ok
+from tests.api.support import AGENCY, auth, bought, bureau_body, ok
 from tests.api.support import register as register_unit
 from tests.integration.scenarios import enterprise_number
 
@@ -54,17 +54,20 @@ async def register(
                     f"/providers/{provider.kbo}/profile", json=provider.profile, headers=headers
                 )
             )
+        mine = ok(await api.get("/registrations", headers=headers))["items"]
+        numbers[provider.kbo] = sorted(r["registration_number"] for r in mine)
         for i, score in enumerate(provider.scores):
+            client = str(enterprise_number(500 + i))
+            project_id = f"project-{n}-{i}"
+            await bought(api, project_id, numbers[provider.kbo][0], client, DECIDED)
             rating = {
                 "reference": f"rating-{n}-{i}",
-                "provider_enterprise_number": provider.kbo,
-                "client_enterprise_number": str(enterprise_number(500 + i)),
+                "project_id": project_id,
+                "client_enterprise_number": client,
                 "score": score,
                 "rated_on": DECIDED.isoformat(),
             }
             ok(await api.post("/ratings", json=rating, headers=AGENCY), 201)
-        mine = ok(await api.get("/registrations", headers=headers))["items"]
-        numbers[provider.kbo] = sorted(r["registration_number"] for r in mine)
     return numbers
 
 

@@ -1,0 +1,123 @@
+"""The read side of subsidy projects: the ``projects`` projection as the caller may see it
+(``scope.projects``): the agency every project, a provider those filed with its registrations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from app.api import schemas, scope
+from app.api.auth import Principal, Role
+from app.api.queries import Filters, _page, scoped
+from app.domain.events import FindingCode
+from app.domain.projects import ProjectStatus
+from app.pg import Executes
+from app.services.registrations import UnknownResource
+
+_SELECT = "SELECT p.* FROM projects p"
+
+
+def waiting_days(row: Mapping[str, Any], today: date) -> int:
+    """How long the project waited for the provider: from filing to its check, or to the
+    agency's decision if that came first, or to today while it is still to check."""
+    until = row["checked_on"] or row["decided_on"] or today
+    days: int = (until - row["filed_on"]).days
+    return max(days, 0)
+
+
+def project_view(row: Mapping[str, Any], principal: Principal, today: date) -> schemas.Project:
+    agency = principal.role is Role.AGENCY
+    return schemas.Project(
+        project_id=row["project_id"],
+        client_enterprise_number=row["client_enterprise_number"],
+        registration_number=row["registration_number"],
+        provider_enterprise_number=row["provider_enterprise_number"],
+        service_type=row["service_type"],
+        theme=row["theme"],
+        start_date=row["start_date"],
+        end_date=row["end_date"],
+        price_excluding_vat=row["price_excluding_vat"],
+        vat=row["vat"],
+        participants=row["participants"],
+        training_days=row["training_days"],
+        catering_cost=row["catering_cost"],
+        eligible_amount=row["eligible_amount"],
+        findings=[schemas.FindingView.model_validate(f) for f in _json(row["findings"])],
+        filed_on=row["filed_on"],
+        status=row["status"],
+        checked_on=row["checked_on"],
+        dispute_reason=row["dispute_reason"],
+        dispute_comment=row["dispute_comment"],
+        decided_on=row["decided_on"],
+        decision_reason=row["decision_reason"] if agency else None,
+        rating=_rating(row) if agency else None,
+        waiting_days=waiting_days(row, today),
+        version=row["stream_version"],
+    )
+
+
+def _rating(row: Mapping[str, Any]) -> schemas.ProjectRating | None:
+    if row["rating_reference"] is None:
+        return None
+    return schemas.ProjectRating(
+        reference=row["rating_reference"], score=row["rating_score"], rated_on=row["rated_on"]
+    )
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def find_project(conn: Executes, project_id: str, principal: Principal) -> Mapping[str, Any]:
+    filters = scoped(scope.projects(principal)).where("p.project_id = :id", id=project_id)
+    row = (await conn.execute(text(f"{_SELECT} WHERE {filters.sql()}"), filters.params)).first()
+    if row is None:
+        raise UnknownResource(f"there is no project {project_id!r} that you may see")
+    found: Mapping[str, Any] = row._mapping
+    return found
+
+
+async def project(
+    conn: Executes, project_id: str, principal: Principal, today: date
+) -> schemas.Project:
+    return project_view(await find_project(conn, project_id, principal), principal, today)
+
+
+async def list_projects(
+    conn: Executes,
+    principal: Principal,
+    today: date,
+    *,
+    status: ProjectStatus | None,
+    provider: str | None,
+    registration_number: str | None,
+    finding: FindingCode | None,
+    waiting_more_than_days: int | None,
+    cursor: str | None,
+    limit: int,
+) -> schemas.Page[schemas.Project]:
+    filters: Filters = scoped(scope.projects(principal))
+    if status:
+        filters = filters.where("p.status = :status", status=status.value)
+    if provider:
+        filters = filters.where("p.provider_enterprise_number = :provider", provider=provider)
+    if registration_number:
+        filters = filters.where("p.registration_number = :number", number=registration_number)
+    if finding:
+        filters = filters.where(
+            "p.unmet_findings @> ARRAY[CAST(:finding AS text)]", finding=finding.value
+        )
+    if waiting_more_than_days is not None:
+        filed_before = today - timedelta(days=waiting_more_than_days)
+        filters = filters.where(
+            "p.status = 'to_check' AND p.filed_on < :filed_before", filed_before=filed_before
+        )
+    rows, next_cursor = await _page(conn, _SELECT, "p.project_id", filters, cursor, limit)
+    return schemas.Page[schemas.Project](
+        items=[project_view(row._mapping, principal, today) for row in rows],
+        next_cursor=next_cursor,
+    )
