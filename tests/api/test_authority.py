@@ -109,9 +109,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "registration_history":       (401, 200, 403, 403, 403, 403),
     # attest.py: the attest of registration, for the provider itself and the agency
     "download_attest":            (401, 200, 200, 404, 403, 403),
-    # feed.py: the global event feed, for the agency's integrators
-    "read_event_feed":            (401, 200, 403, 403, 403, 403),
-    "stream_events":              (401, 200, 403, 403, 403, 403),
+    # feed.py: every role, the events of its own scope (tests/api/test_audience_feed.py)
+    "read_event_feed":            (401, 200, 200, 200, 200, 200),
+    "stream_events":              (401, 200, 200, 200, 200, 200),
     # reads.py: every role, each within its scope
     "list_registrations":         (401, 200, 200, 200, 200, 200),
     "get_registration":           (401, 200, 200, 404, 200, 404),
