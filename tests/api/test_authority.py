@@ -112,6 +112,10 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     # feed.py: every role, the events of its own scope (tests/api/test_audience_feed.py)
     "read_event_feed":            (401, 200, 200, 200, 200, 200),
     "stream_events":              (401, 200, 200, 200, 200, 200),
+    # webhooks.py: every role registers its own; a webhook's log is its registering client's
+    "register_webhook":           (401, 422, 422, 422, 422, 422),
+    "list_webhooks":              (401, 200, 200, 200, 200, 200),
+    "list_webhook_deliveries":    (401, 404, 200, 404, 404, 404),
     # reads.py: every role, each within its scope
     "list_registrations":         (401, 200, 200, 200, 200, 200),
     "get_registration":           (401, 200, 200, 404, 200, 404),
@@ -158,6 +162,7 @@ BODIES: dict[str, Any] = {
     "retire_bureau": {},
     "record_rating": RATING,
     "update_profile": {"themes": ["koken"]},  # not an eligible theme
+    "register_webhook": {"url": "ftp://integrator.example.com/kmop"},  # not https
 }
 
 
@@ -207,6 +212,8 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
     assert registration["status"] == "registered"
     assert registration["registration_number"] == REGISTRATION_NUMBER
     ok(await api.post("/ratings", json=RATING, headers=AGENCY), 201)
+    webhook = {"url": "http://127.0.0.1:9/kmop"}  # never called: tests run no dispatcher
+    webhook_id = ok(await api.post("/webhooks", json=webhook, headers=PROVIDER), 201)["webhook_id"]
     return {
         "application_id": application_id,
         "audit_id": audit_id,
@@ -215,6 +222,7 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
         "bureau_id": BUREAU_ID,
         "reference": RATING_REFERENCE,
         "enterprise_number": PROVIDER_KBO,
+        "webhook_id": webhook_id,
     }
 
 
