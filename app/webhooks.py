@@ -177,6 +177,9 @@ _CLAIM = text(
     WHERE webhook_id = (
         SELECT webhook_id FROM webhooks
         WHERE next_attempt_at <= now() AND (leased_until IS NULL OR leased_until < now())
+          -- an idle webhook (its cursor on the newest event) waits for the next event
+          AND after_position IS DISTINCT FROM (
+              SELECT position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1)
         ORDER BY next_attempt_at LIMIT 1
         FOR UPDATE SKIP LOCKED)
     RETURNING webhook_id, role, bound_to, url, secret, after_position, failures

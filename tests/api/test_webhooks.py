@@ -25,6 +25,7 @@ from app.webhooks import EVENT_ID, SIGNATURE, TIMESTAMP, Dispatcher, resolved_re
 from tests.api.support import (
     AGENCY,
     BUREAU,
+    OTHER_BUREAU_ID,
     OTHER_PROVIDER,
     PROVIDER,
     PROVIDER_KBO,
@@ -35,6 +36,7 @@ from tests.api.support import (
 from tests.api.test_audience_feed import everything, readable
 from tests.api.test_former_bureau import story  # noqa: F401 (the fixture)
 from tests.api.test_sse import committed
+from tests.integration.scenarios import enterprise_number
 
 FAILURES = 4  # the receiver's first answers: failures (every other one after storing the event)
 
@@ -257,6 +259,28 @@ async def test_failed_deliveries_back_off_exponentially_up_to_the_cap(
                     waits.append(round(float(wait)))
                     await conn.execute(text("UPDATE webhooks SET next_attempt_at = now()"))
     assert waits == [100, 200, 250, 250]
+
+
+async def test_an_idle_webhook_is_not_leased_until_a_new_event_is_committed(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    receiver = Receiver()
+    ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY), 201)
+    await readable(engine)
+    async with receiving(receiver) as base, httpx.AsyncClient() as http:
+        body = {"url": f"{base}/agency"}  # from now on: its cursor is on the newest event
+        receiver.hooks["agency"] = Hook(
+            secret=ok(await api.post("/webhooks", json=body, headers=AGENCY), 201)["secret"]
+        )
+        dispatcher = Dispatcher(engine, fast(), http)
+        assert not await dispatcher.run_once()  # due, but nothing new: not even leased
+        other = bureau_body(OTHER_BUREAU_ID, str(enterprise_number(901)))
+        ok(await api.post("/bureaus", json=other, headers=AGENCY), 201)
+        await readable(engine)
+        assert await dispatcher.run_once()
+    assert [e["data"]["bureau_id"] for e in receiver.hooks["agency"].events.values()] == [
+        OTHER_BUREAU_ID
+    ]
 
 
 @pytest.fixture
