@@ -19,8 +19,10 @@ Each rule reads only the event itself and the events before it in its own stream
 immutable and committed before it: whether an event is visible never changes, so a follower's
 cursor can move past an invisible one for good. No projection is read (a rebuild empties them).
 
-To add an event type: one line in ``SEEN_BY``. A subsidy project event that names its provider
-in a field, e.g. ``"ProjectFiled": Seen(provider=payload("provider_enterprise_number"))``.
+To add an event type: one line in ``SEEN_BY``. A subsidy project's events, when the first one
+names the provider's enterprise (``ProjectFiled.provider_enterprise_number``) and the others do
+not: ``"ProjectApproved": Seen(provider=opened_for("provider_enterprise_number"))``; an event
+that names it itself: ``Seen(provider=payload("provider_enterprise_number"))``.
 """
 
 from __future__ import annotations
@@ -62,6 +64,17 @@ class Rule:
 def payload(field: str) -> Rule:
     """The provider whose enterprise number is the event's field ``field``."""
     return Rule(f"e.data->>'{field}' = :audience_enterprise", f"the provider named in `{field}`")
+
+
+def opened_for(field: str) -> Rule:
+    """The provider whose enterprise number the first event of the stream carries in ``field``:
+    for streams whose later events do not repeat it (a project: filed naming its provider, then
+    confirmed, approved, reclaimed). One probe of the (stream_id, version) key per event."""
+    return Rule(
+        "EXISTS (SELECT 1 FROM events f WHERE f.stream_id = e.stream_id AND f.version = 1"
+        f" AND f.data->>'{field}' = :audience_enterprise)",
+        f"the provider named in `{field}` when the stream began",
+    )
 
 
 OWN_UNIT = Rule(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.events import ProviderProfileUpdated, RegistrationStopped
 from app.events import EventStore
-from app.events.audience import SEEN_BY, Audience, condition
+from app.events.audience import SEEN_BY, Audience, Seen, condition, opened_for, params, payload
 from app.events.catalog import REGISTRY, UNIT_STREAM
 from app.services.clock import FixedClock
 from app.tokens import Role
@@ -224,3 +224,33 @@ def test_every_event_type_says_who_sees_it_and_the_condition_names_only_known_ty
             if (seen.bureau if audience.role is Role.BUREAU else seen.provider) is not None
         }
     assert "RatingRecorded" not in condition(Audience(Role.PROVIDER, None, "1"))
+
+
+async def test_the_rules_for_streams_that_name_their_provider_in_a_field(
+    engine: AsyncEngine,
+) -> None:
+    """``payload`` and ``opened_for``, the rules a new stream type (subsidy projects) takes: on
+    profile streams, whose events carry the enterprise number, as a stand-in."""
+    profile = {"description": "x", "themes": [], "locations": [], "updated_on": date(2026, 1, 5)}
+    async with engine.begin() as conn:
+        store = EventStore(conn, REGISTRY)
+        for kbo in (PROVIDER_KBO, OTHER_PROVIDER_KBO):
+            first = ProviderProfileUpdated(enterprise_number=kbo, **profile)
+            # the second event names another enterprise: only the first one counts for opened_for
+            second = ProviderProfileUpdated(enterprise_number="0000000097", **profile)
+            await store.append(f"provider:{kbo}", "provider", 0, [first, second])
+    reader = Audience(Role.PROVIDER, enterprise_number=PROVIDER_KBO)
+    found = {}
+    for name, rule in (
+        ("payload", payload("enterprise_number")),
+        ("opened", opened_for("enterprise_number")),
+    ):
+        where = condition(reader, {"ProviderProfileUpdated": Seen(provider=rule)})
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(f"SELECT stream_id, version FROM events e WHERE {where} ORDER BY position"),
+                params(reader),
+            )
+            found[name] = [tuple(row) for row in rows]
+    assert found["payload"] == [(f"provider:{PROVIDER_KBO}", 1)]
+    assert found["opened"] == [(f"provider:{PROVIDER_KBO}", 1), (f"provider:{PROVIDER_KBO}", 2)]
