@@ -225,3 +225,20 @@ async def list_webhook_deliveries(
     items = [WebhookDelivery(**row._mapping) for row in rows]
     more = len(items) == limit
     return DeliveryLog(items=items, next_before=items[-1].delivery_id if more else None)
+
+
+@router.delete(
+    "/webhooks/{webhook_id}",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Remove a webhook and its delivery log: no more deliveries (one under way may "
+    "still arrive)",
+)
+async def remove_webhook(webhook_id: uuid.UUID, principal: AnyPrincipal, engine: EngineDep) -> None:
+    params = {**_owner(principal), "webhook_id": webhook_id}
+    async with engine.begin() as conn:
+        removed = await conn.execute(
+            text(f"DELETE FROM webhooks WHERE webhook_id = :webhook_id AND {_OWNER}"), params
+        )
+    if removed.rowcount == 0:
+        raise UnknownResource(f"no webhook {webhook_id}")

@@ -116,6 +116,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "register_webhook":           (401, 422, 422, 422, 422, 422),
     "list_webhooks":              (401, 200, 200, 200, 200, 200),
     "list_webhook_deliveries":    (401, 404, 200, 404, 404, 404),
+    "remove_webhook":             (401, 404, 204, 404, 404, 404),  # after the two above
     # reads.py: every role, each within its scope
     "list_registrations":         (401, 200, 200, 200, 200, 200),
     "get_registration":           (401, 200, 200, 404, 200, 404),

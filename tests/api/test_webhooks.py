@@ -351,3 +351,19 @@ async def test_a_client_has_at_most_ten_webhooks_and_an_unknown_start_is_refused
     ok(await api.post("/webhooks", json=body, headers=PROVIDER), 201)  # per client
     unknown = {"url": "http://127.0.0.1:9/x", "after": 123456}
     problem(await api.post("/webhooks", json=unknown, headers=PROVIDER), 422, "validation-failed")
+
+
+async def test_a_removed_webhook_is_gone_with_its_log_and_only_its_client_removes_it(
+    api: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    body = {"url": "http://127.0.0.1:9/kmop"}
+    hook = ok(await api.post("/webhooks", json=body, headers=PROVIDER), 201)["webhook_id"]
+    for other in (AGENCY, OTHER_PROVIDER, BUREAU):
+        problem(await api.delete(f"/webhooks/{hook}", headers=other), 404, "not-found")
+    assert len(ok(await api.get("/webhooks", headers=PROVIDER))["items"]) == 1
+    assert (await api.delete(f"/webhooks/{hook}", headers=PROVIDER)).status_code == 204
+    assert ok(await api.get("/webhooks", headers=PROVIDER))["items"] == []
+    problem(await api.get(f"/webhooks/{hook}/deliveries", headers=PROVIDER), 404, "not-found")
+    problem(await api.delete(f"/webhooks/{hook}", headers=PROVIDER), 404, "not-found")
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM webhooks")) == 0
