@@ -124,9 +124,13 @@ def _loopback(host: str) -> bool:
 
 def check_address(url: str, *, private: bool) -> None:
     """What can be said of an address without resolving it (at registration)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host or any(c.isspace() for c in url):
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. an unclosed [IPv6 literal
+        raise WebhookAddressRefused("the address is not a URL") from None
+    invisible = any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url)
+    if parts.scheme not in ("https", "http") or not host or invisible:
         raise WebhookAddressRefused("the address must be an absolute https:// URL")
     if parts.username is not None or parts.password is not None:
         raise WebhookAddressRefused("the address must not carry a user name or password")

@@ -312,6 +312,9 @@ async def strict_api(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
         "http://127.0.0.1:8080/hook",  # loopback over http, but loopback is private here
         "https:///hook",
         "https://integrator.example.com:99999/hook",
+        "https://[::1/hook",  # not a URL
+        "https://integrator.example.com/a\x00b",  # PostgreSQL text holds no NUL
+        "https://integrator.example.com/a b",
     ],
 )
 async def test_addresses_into_private_networks_are_refused(
