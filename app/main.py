@@ -29,6 +29,7 @@ from app.api import (
     public,
     reads,
     registered_on,
+    webhooks,
 )
 from app.api.access import AccessMiddleware
 from app.api.auth import TokenVerifier
@@ -46,6 +47,7 @@ from app.services.deadlines import run_periodically
 from app.services.factory import make_service
 from app.settings import Settings, get_settings
 from app.web import check, pages
+from app.webhooks import run_dispatcher
 
 API_VERSION = "0.2.0"
 log = logging.getLogger(__name__)
@@ -95,7 +97,8 @@ def create_app(
     worker: int = 0,
 ) -> FastAPI:
     """The app. ``worker``: which of `kmop serve --workers`'s processes serves it; only the
-    first (0) runs the background jobs (deadlines, checkpoints, forgetting idempotency keys)."""
+    first (0) runs the background jobs (deadlines, checkpoints, forgetting idempotency keys,
+    delivering webhooks)."""
     settings = settings or get_settings()
     background = worker == 0 and settings.environment != "test"
 
@@ -123,6 +126,8 @@ def create_app(
             )
         if background:
             jobs.append(asyncio.create_task(_forget_idempotency_keys(app.state.engine, settings)))
+            for _ in range(settings.webhook_dispatchers):  # safe with several: leases
+                jobs.append(asyncio.create_task(run_dispatcher(app.state.engine, settings)))
         checkpoint_key = settings.checkpoint_secret()
         if settings.checkpoint_interval_seconds > 0 and background:
             if checkpoint_key is None:
@@ -186,6 +191,7 @@ def create_app(
         agency.router,
         projects.router,
         feed.router,
+        webhooks.router,
         reads.router,
     )
     for router in (*routers, public.router, norm.router):

@@ -140,12 +140,52 @@ class Settings(BaseSettings):
         description="Cache-Control max-age of the public search's answers; 0: revalidate.",
     )
 
+    webhook_private_addresses: bool | None = Field(
+        default=None,
+        description="Deliver webhooks to private, loopback and link-local addresses (and "
+        "register them). Unset: allowed outside production, refused in production (SSRF).",
+    )
+    webhook_dispatchers: int = Field(
+        default=2,
+        ge=0,
+        le=32,
+        description="Webhook dispatchers the service runs (in worker 0); each delivers to one "
+        "webhook at a time; 0: none (deliveries wait for a service that runs them).",
+    )
+    webhook_poll_seconds: float = Field(
+        default=1, gt=0, le=60, description="How often idle dispatchers look for new events."
+    )
+    webhook_batch: int = Field(
+        default=100, ge=1, le=1000, description="Events a dispatcher delivers per lease."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, le=60, description="How long a receiver may take to answer."
+    )
+    webhook_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="How long a dispatcher holds a webhook without progress before another "
+        "may take it over; longer than webhook_timeout_seconds.",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5, gt=0, le=3600, description="Wait after a first failed delivery; doubles."
+    )
+    webhook_retry_cap_seconds: float = Field(
+        default=3600, gt=0, le=86400, description="The longest wait between two attempts."
+    )
+
     @field_validator("database_url", "read_database_url")
     @classmethod
     def _asyncpg_url(cls, value: str | None) -> str | None:
         if not value:
             return None
         return normalize_database_url(value)
+
+    def webhook_private_addresses_allowed(self) -> bool:
+        if self.webhook_private_addresses is not None:
+            return self.webhook_private_addresses
+        return self.environment != "production"
 
     def signing_secret(self) -> str | None:
         """The HS256 secret in force: the configured one, or (outside production, when no RS256

@@ -1,5 +1,7 @@
-"""The global event feed for the agency's integrators: every event in commit order, as pages
-(``GET /events``) or as a live Server-Sent Events stream (``GET /events/stream``).
+"""The event feed: every event its reader may see, in commit order, as pages (``GET /events``)
+or as a live Server-Sent Events stream (``GET /events/stream``). The agency reads every event;
+a bureau and a provider the events of their own scope (``app.events.audience``, applied in the
+feed's SQL: an event another may not see never leaves the database).
 
 Both rest on ``EventStore.read_feed``: the global order is the one every reader sees, and a
 follower that resumes after the last position it received never misses nor repeats an event,
@@ -11,7 +13,7 @@ an event becomes readable only once every older transaction has finished (the ho
 a commit's NOTIFY cannot tell: a commit held back behind a slow or rolled-back transaction would
 wait for the next notification, which may never come, so a listener would need polling anyway.
 An idle stream costs one indexed query per interval and holds no connection between them;
-the feed has few clients (the agency's systems), so that is cheap.
+the feed has few clients (the integrators' systems), so that is cheap.
 """
 
 from __future__ import annotations
@@ -30,17 +32,18 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field, StringConstraints
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.auth import AgencyPrincipal
+from app.api.auth import AnyPrincipal, Principal, Role
 from app.api.deps import EngineDep
 from app.api.problems import problem_responses
 from app.api.schemas import Actor, View
 from app.errors import ErrorKind, KmopError
 from app.events import EventStore, RecordedEvent, UnknownPosition
+from app.events.audience import Audience
 from app.events.catalog import REGISTRY, StreamType
 from app.events.store import FeedPage
 from app.settings import Settings
 
-router = APIRouter(tags=["agency"])
+router = APIRouter(tags=["agency", "bureau", "provider"])
 
 MAX_POSITION = 2**63 - 1  # positions are PostgreSQL bigints
 RETRY_MILLISECONDS = 3000  # how long an EventSource waits before it reconnects
@@ -51,6 +54,10 @@ FILTER_VALUES = 20  # at most this many values per filter
 
 
 class EventMetadataView(View):
+    """Who caused the event. The agency reads all of it; a bureau or a provider the role of the
+    actor alone (its id is the role's name): which client of another enterprise, bureau or
+    the agency acted, and with which request, is not theirs to know."""
+
     actor: Actor | None = Field(description="The client (id and role) that caused the event")
     correlation_id: str | None = Field(
         description="The request (X-Request-ID) or job run that caused it"
@@ -85,8 +92,30 @@ class EventFeedPage(View):
     )
 
 
-def feed_event(recorded: RecordedEvent) -> FeedEvent:
+def audience(principal: Principal) -> Audience:
+    """The reader the feed filters for: the caller's role and what it is bound to."""
+    return Audience(principal.role, principal.bureau_id, principal.enterprise_number)
+
+
+def metadata_view(recorded: RecordedEvent, reader: Audience) -> EventMetadataView:
     metadata = recorded.metadata
+    actor = metadata.actor
+    if reader.role is not Role.AGENCY:
+        return EventMetadataView(
+            actor=Actor(id=actor.role, role=actor.role) if actor else None,
+            correlation_id=None,
+            causation_id=None,
+            idempotency_key=None,
+        )
+    return EventMetadataView(
+        actor=Actor(**actor.model_dump()) if actor else None,
+        correlation_id=metadata.correlation_id,
+        causation_id=metadata.causation_id,
+        idempotency_key=metadata.idempotency_key,
+    )
+
+
+def feed_event(recorded: RecordedEvent, reader: Audience) -> FeedEvent:
     return FeedEvent(
         position=recorded.position,
         event_id=recorded.event_id,
@@ -96,12 +125,7 @@ def feed_event(recorded: RecordedEvent) -> FeedEvent:
         event_type=recorded.event_type,
         schema_version=recorded.event.schema_version,  # data is upcast to the current version
         data=recorded.event.model_dump(mode="json"),
-        metadata=EventMetadataView(
-            actor=Actor(**metadata.actor.model_dump()) if metadata.actor else None,
-            correlation_id=metadata.correlation_id,
-            causation_id=metadata.causation_id,
-            idempotency_key=metadata.idempotency_key,
-        ),
+        metadata=metadata_view(recorded, reader),
         recorded_at=recorded.recorded_at,
     )
 
@@ -191,7 +215,13 @@ FeedFilterDep = Annotated[FeedFilter, Depends(feed_filter)]
 
 
 async def read_page(
-    engine: AsyncEngine, after: int, limit: int, filters: FeedFilter, *, parameter: str = "after"
+    engine: AsyncEngine,
+    after: int,
+    limit: int,
+    filters: FeedFilter,
+    reader: Audience,
+    *,
+    parameter: str = "after",
 ) -> FeedPage:
     async with engine.connect() as conn:
         try:
@@ -201,6 +231,7 @@ async def read_page(
                 event_types=filters.event_types,
                 stream_ids=filters.stream_ids,
                 stream_types=filters.stream_types,
+                audience=reader,
             )
         except UnknownPosition:
             where = "header" if parameter == "Last-Event-ID" else "query"
@@ -222,18 +253,22 @@ class EventStreamResponse(StreamingResponse):
     "/events",
     response_model=EventFeedPage,
     responses=problem_responses(401, 403, 422),
-    summary="The global event feed in commit order, after a position, optionally filtered",
+    summary="The events the caller may see in commit order, after a position, optionally filtered",
+    description="The agency reads every event; a bureau and a provider the events of their "
+    "scope (docs/events.md says who sees each type). The cursor is the global one: it moves "
+    "past the events the caller does not see as past those its filters leave out.",
 )
 async def read_event_feed(
-    principal: AgencyPrincipal,
+    principal: AnyPrincipal,
     engine: EngineDep,
     filters: FeedFilterDep,
     after: After = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Events per page")] = 100,
 ) -> EventFeedPage:
-    page = await read_page(engine, after, limit, filters)
+    reader = audience(principal)
+    page = await read_page(engine, after, limit, filters, reader)
     return EventFeedPage(
-        events=[feed_event(event) for event in page.events],
+        events=[feed_event(event, reader) for event in page.events],
         next_after=page.next_after,
         caught_up=page.caught_up,
     )
@@ -273,11 +308,12 @@ STREAM_EXAMPLE = (
         },
         **problem_responses(401, 403, 422),
     },
-    summary="The global event feed, live, as Server-Sent Events; resumable with Last-Event-ID",
+    summary="The events the caller may see, live, as Server-Sent Events; resumable with "
+    "Last-Event-ID",
 )
 async def stream_events(
     request: Request,
-    principal: AgencyPrincipal,
+    principal: AnyPrincipal,
     engine: EngineDep,
     filters: FeedFilterDep,
     after: After = 0,
@@ -293,12 +329,14 @@ async def stream_events(
     parameter = "after"
     if last_event_id is not None and last_event_id.strip():
         after, parameter = _position(last_event_id), "Last-Event-ID"
-    first = await read_page(engine, after, PAGE, filters, parameter=parameter)  # validates
+    reader = audience(principal)
+    first = await read_page(engine, after, PAGE, filters, reader, parameter=parameter)
     settings: Settings = request.app.state.settings
     stream = _follow(
         engine,
         request.app.state.stopping,
         filters,
+        reader,
         first,
         after=after,
         heartbeat=settings.sse_heartbeat_seconds,
@@ -325,6 +363,7 @@ async def _follow(
     engine: AsyncEngine,
     stopping: asyncio.Event,
     filters: FeedFilter,
+    reader: Audience,
     page: FeedPage,
     *,
     after: int,
@@ -337,7 +376,8 @@ async def _follow(
     while not stopping.is_set():
         wrote = False
         for event in page.events:
-            yield f"id: {event.position}\ndata: {feed_event(event).model_dump_json()}\n\n"
+            data = feed_event(event, reader).model_dump_json()
+            yield f"id: {event.position}\ndata: {data}\n\n"
             announced, wrote = event.position, True
         if page.next_after != announced:  # the filters left events out: resume after them
             yield f"id: {page.next_after}\n\n"
@@ -353,4 +393,4 @@ async def _follow(
             if time.monotonic() - quiet_since >= heartbeat:
                 yield ": heartbeat\n\n"
                 quiet_since = time.monotonic()
-        page = await read_page(engine, announced, PAGE, filters)
+        page = await read_page(engine, announced, PAGE, filters, reader)

@@ -34,6 +34,9 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.event import DomainEvent
+from app.events.audience import AGENCY, Audience
+from app.events.audience import condition as audience_condition
+from app.events.audience import params as audience_params
 from app.events.errors import ConcurrencyConflict, StreamTypeMismatch, UnknownPosition
 from app.events.hashing import GENESIS, event_digest
 from app.events.metadata import EventMetadata
@@ -130,24 +133,26 @@ _READ_ALL = {
 _POSITION_EXISTS = text("SELECT 1 FROM events WHERE position = :after")
 
 # A feed page: the next events below the horizon in the global order (at most :scan of them,
-# the "scanned" window), the first :limit of those that pass the filters, and the last scanned
-# event's position, all from one statement and so from one snapshot. A filter that is NULL
-# lets everything pass.
+# the "scanned" window), the first :limit of those that pass the filters and that the reader may
+# see ({audience}: ``app.events.audience``), and the last scanned event's position, all from one
+# statement and so from one snapshot. A filter that is NULL lets everything pass.
 _FEED_WINDOW = """
     WITH scanned AS (
-        SELECT transaction_id, position, event_type, stream_id, stream_type FROM events
+        SELECT transaction_id, position, event_type, stream_id, stream_type{audience_columns}
+        FROM events
         WHERE {conditions}
         ORDER BY transaction_id, position
         LIMIT :scan
     ), matched AS (
-        SELECT transaction_id, position FROM scanned
+        SELECT e.transaction_id, e.position FROM scanned e
         WHERE (CAST(:event_types AS text[]) IS NULL
-               OR event_type = ANY(CAST(:event_types AS text[])))
+               OR e.event_type = ANY(CAST(:event_types AS text[])))
           AND (CAST(:stream_ids AS text[]) IS NULL
-               OR stream_id = ANY(CAST(:stream_ids AS text[])))
+               OR e.stream_id = ANY(CAST(:stream_ids AS text[])))
           AND (CAST(:stream_types AS text[]) IS NULL
-               OR stream_type = ANY(CAST(:stream_types AS text[])))
-        ORDER BY transaction_id, position
+               OR e.stream_type = ANY(CAST(:stream_types AS text[])))
+          AND {audience}
+        ORDER BY e.transaction_id, e.position
         LIMIT :limit
     ), tail AS (
         SELECT count(*) AS scanned,
@@ -163,10 +168,19 @@ _FEED_WINDOW = """
     LEFT JOIN events e ON e.position = matched.position
     ORDER BY matched.transaction_id, matched.position
 """
-_READ_FEED = {
-    False: text(_FEED_WINDOW.format(conditions=_HORIZON)),
-    True: text(_FEED_WINDOW.format(conditions=f"{_AFTER} AND {_HORIZON}")),
-}
+
+
+@lru_cache(maxsize=64)
+def _read_feed_sql(after: bool, audience: str) -> TextClause:
+    conditions = f"{_AFTER} AND {_HORIZON}" if after else _HORIZON
+    # The audience's rules read the event's version and data; the agency's ("true") does not,
+    # so its window carries no data (which the page's rows fetch once, at the end).
+    columns = "" if audience == "true" else ", version, data"
+    return text(
+        _FEED_WINDOW.format(conditions=conditions, audience=audience, audience_columns=columns)
+    )
+
+
 # How many events a filtered feed read looks at, at most, to fill its page: a bound on the
 # cost of one read when few events match; the cursor still moves past all those looked at.
 FEED_SCAN = 5000
@@ -408,6 +422,7 @@ class EventStore:
         stream_ids: Sequence[str] = (),
         stream_types: Sequence[str] = (),
         scan: int = FEED_SCAN,
+        audience: Audience = AGENCY,
     ) -> FeedPage:
         """``read_all`` with filters, for followers of the feed: the next events after the
         event at position ``after`` whose type, stream id and stream type are among those given
@@ -418,11 +433,15 @@ class EventStore:
         at no more than ``max(scan, limit)`` events; ``next_after`` moves past all those it
         looked at (matching or not) unless the page filled up first, when it is the position of
         the page's last event. A page may thus be empty and still move the cursor.
+
+        ``audience``: only the events that reader may see (``app.events.audience``), filtered in
+        the same statement, so the cursor moves past the others as past filtered-out ones.
         """
         if limit < 1:
             raise ValueError("limit must be >= 1")
-        filtered = bool(event_types or stream_ids or stream_types)
+        filtered = bool(event_types or stream_ids or stream_types) or audience != AGENCY
         params = {
+            **audience_params(audience),
             "after": after,
             "limit": limit,
             "scan": max(scan, limit) if filtered else limit,
@@ -430,7 +449,8 @@ class EventStore:
             "stream_ids": list(stream_ids) or None,
             "stream_types": list(stream_types) or None,
         }
-        rows = (await self._conn.execute(_READ_FEED[after != 0], params)).all()
+        statement = _read_feed_sql(after != 0, audience_condition(audience))
+        rows = (await self._conn.execute(statement, params)).all()
         scanned, last_scanned = rows[0].scanned, rows[0].last_scanned
         events = [self._recorded(row) for row in rows if row.position is not None]
         if not scanned and after != 0 and not await self._conn.scalar(_POSITION_EXISTS, params):

@@ -183,6 +183,7 @@ async def project_approved(story: Story) -> None:
 
 BUILDERS: dict[str, Callable[[Story], Awaitable[None]]] = {
     "appoint_bureau": lambda story: _at(story, "2026-11-02"),
+    "register_webhook": appointed,  # a webhook needs no state: it follows what is to come
     "submit_application": appointed,
     "update_profile": applied,
     "record_sworn_declaration": lambda story: _then(applied, story, "2026-11-20"),

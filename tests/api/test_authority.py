@@ -118,9 +118,14 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "reclaim_project":            (401, 422, 403, 403, 403, 403),
     # attest.py: the attest of registration, for the provider itself and the agency
     "download_attest":            (401, 200, 200, 404, 403, 403),
-    # feed.py: the global event feed, for the agency's integrators
-    "read_event_feed":            (401, 200, 403, 403, 403, 403),
-    "stream_events":              (401, 200, 403, 403, 403, 403),
+    # feed.py: every role, the events of its own scope (tests/api/test_audience_feed.py)
+    "read_event_feed":            (401, 200, 200, 200, 200, 200),
+    "stream_events":              (401, 200, 200, 200, 200, 200),
+    # webhooks.py: every role registers its own; a webhook's log is its registering client's
+    "register_webhook":           (401, 422, 422, 422, 422, 422),
+    "list_webhooks":              (401, 200, 200, 200, 200, 200),
+    "list_webhook_deliveries":    (401, 404, 200, 404, 404, 404),
+    "remove_webhook":             (401, 404, 204, 404, 404, 404),  # after the two above
     # reads.py: every role, each within its scope
     "list_registrations":         (401, 200, 200, 200, 200, 200),
     "get_registration":           (401, 200, 200, 404, 200, 404),
@@ -186,6 +191,7 @@ BODIES: dict[str, Any] = {
     "stop_project": {"reason": "Misbruik vastgesteld"},  # approved already
     "reclaim_project": {},  # would reclaim the approved project: no reason
     "update_profile": {"themes": ["koken"]},  # not an eligible theme
+    "register_webhook": {"url": "ftp://integrator.example.com/kmop"},  # not https
 }
 
 
@@ -240,6 +246,8 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
     clock.set(at(date(2026, 1, 23)))
     ok(await api.post(f"/projects/{PROJECT_ID}/approval", headers=AGENCY))
     ok(await api.post("/ratings", json=RATING, headers=AGENCY), 201)
+    webhook = {"url": "http://127.0.0.1:9/kmop"}  # never called: tests run no dispatcher
+    webhook_id = ok(await api.post("/webhooks", json=webhook, headers=PROVIDER), 201)["webhook_id"]
     return {
         "project_id": PROJECT_ID,
         "application_id": application_id,
@@ -249,6 +257,7 @@ async def build_state(api: httpx.AsyncClient, clock: FixedClock) -> dict[str, st
         "bureau_id": BUREAU_ID,
         "reference": RATING_REFERENCE,
         "enterprise_number": PROVIDER_KBO,
+        "webhook_id": webhook_id,
     }
 
 
