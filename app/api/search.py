@@ -138,8 +138,16 @@ def _listed(query: Query, params: dict[str, Any]) -> str:
 
 
 def _row_filters(query: Query, params: dict[str, Any], alias: str = "p") -> list[str]:
-    """The conditions on the provider's own row (GIN indexes, no join)."""
+    """The conditions on the provider's own row (GIN indexes, no join). A theme and a region
+    together are one key of ``public_providers_theme_regions_idx`` (migration 0012): one posting
+    list rather than two bitmaps of common keys and their intersection."""
     where = []
+    if query.theme is not None and query.region is not None:
+        params["theme"], params["region"] = query.theme, region_term(query.region)
+        return [
+            f"public_providers_theme_regions({alias}.themes, {alias}.regions)"
+            " @> ARRAY[CAST(:theme AS text) || '|' || CAST(:region AS text)]"
+        ]
     if query.theme is not None:
         where.append(f"{alias}.themes @> ARRAY[CAST(:theme AS text)]")
         params["theme"] = query.theme

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api import search
 from app.domain.identifiers import ServiceType
-from app.domain.policies import today
+from app.domain.policies import ELIGIBLE_THEMES, today
 from app.pg import Pool
 from bench.search import Loaded, load
 
@@ -41,13 +41,16 @@ async def loaded(engine: AsyncEngine, database_url: str) -> AsyncIterator[Pool]:
 
 
 async def everything(conn: Any, query: search.Query, day: date) -> list[str]:
-    """All the providers listed on ``day`` that match the words (and filters), by name: the
-    documented order of a broad word, read without any bound, index or cap."""
-    params: dict[str, Any] = {"q": query.text, "today": day}
-    where = [
-        "p.document @@ (websearch_to_tsquery('simple', unaccent(:q))"
-        " || websearch_to_tsquery('dutch', unaccent(:q)))"
-    ]
+    """All the providers listed on ``day`` that match the words and filters, by name: the
+    documented order of a broad word or of no words, read without any bound, index or cap."""
+    params: dict[str, Any] = {"today": day}
+    where = ["true"]
+    if query.text is not None:
+        params["q"] = query.text
+        where.append(
+            "p.document @@ (websearch_to_tsquery('simple', unaccent(:q))"
+            " || websearch_to_tsquery('dutch', unaccent(:q)))"
+        )
     exists = ["r.enterprise_number = p.enterprise_number", search._IN_FORCE_SQL]
     if query.service_type is not None:
         exists.append("r.service_type = :service_type")
@@ -55,6 +58,9 @@ async def everything(conn: Any, query: search.Query, day: date) -> list[str]:
     if query.theme is not None:
         where.append("p.themes @> ARRAY[CAST(:theme AS text)]")
         params["theme"] = query.theme
+    if query.region is not None:
+        where.append("p.regions @> ARRAY[CAST(:region AS text)]")
+        params["region"] = search.region_term(query.region)
     where.append(f"EXISTS (SELECT 1 FROM registrations r WHERE {' AND '.join(exists)})")
     rows = await search.fetch(
         conn,
@@ -140,3 +146,33 @@ async def test_a_page_is_whole_when_a_provider_drops_out_after_the_count(loaded:
             found = await search._broad_page(conn, query, stale, params, page=page, limit=limit)
             got = [item["enterprise_number"] for item in found.items]
             assert (got, found.total, found.exact, found.more) == expected(matches, page, limit)
+
+
+async def test_a_theme_and_a_region_find_what_each_finds(loaded: Pool) -> None:
+    """A theme and a region together are one key of an index of pairs (migration 0012): every
+    theme with provinces, municipalities and postal codes, written as people write them, finds
+    the providers with both, as the two conditions read apart do, on every page."""
+    regions = ["antwerpen", "Oost-Vlaanderen", "brussel", "Luxemburg", "Gent", "Kortrijk"]
+    regions += ["9000", "3500", "Nergensdorp"]
+    async with loaded.connection(custom_plans=True) as conn:
+        sizes = []
+        for theme in sorted(ELIGIBLE_THEMES):
+            for region in regions:
+                for text in (None, "werken or elke"):
+                    query = search.Query(text=text, theme=theme, region=region)
+                    matches = await everything(conn, query, DAY)
+                    sizes.append(len(matches))
+                    for page, limit in ((1, 20), (2, 20), (1, 100), (4, 100)):
+                        if text is not None and not matches:
+                            continue  # no exact match: a typo, ranked by similarity
+                        found = await search.search(conn, query, today=DAY, page=page, limit=limit)
+                        if text is not None and 0 < len(matches) <= search.FOCUSED:
+                            # ranked by relevance: the same providers, in an order of its own
+                            assert found.total == expected(matches, page, limit)[1]
+                            continue
+                        got = [item["enterprise_number"] for item in found.items]
+                        assert (got, found.total, found.exact, found.more) == expected(
+                            matches, page, limit
+                        ), (query, page, limit)
+    assert max(sizes) > 100  # pages beyond the first
+    assert 0 in sizes  # and nothing found
