@@ -107,10 +107,10 @@ class TextMode(Enum):
 
 
 def _conditions(
-    query: Query, params: dict[str, Any], mode: TextMode | None
+    query: Query, params: dict[str, Any], mode: TextMode | None, *, pairs: bool = True
 ) -> tuple[list[str], str]:
     """WHERE conditions and the rank expression."""
-    where = [_listed(query, params), *_row_filters(query, params)]
+    where = [_listed(query, params), *_row_filters(query, params, pairs=pairs)]
     rank = "0"
     if query.text:
         if mode is TextMode.FUZZY:  # the candidates come from the FROM clause (_source)
@@ -137,12 +137,16 @@ def _listed(query: Query, params: dict[str, Any]) -> str:
     return f"EXISTS (SELECT 1 FROM registrations r WHERE {' AND '.join(exists)})"
 
 
-def _row_filters(query: Query, params: dict[str, Any], alias: str = "p") -> list[str]:
+def _row_filters(
+    query: Query, params: dict[str, Any], alias: str = "p", *, pairs: bool = True
+) -> list[str]:
     """The conditions on the provider's own row (GIN indexes, no join). A theme and a region
     together are one key of ``public_providers_theme_regions_idx`` (migration 0012): one posting
-    list rather than two bitmaps of common keys and their intersection."""
+    list rather than two bitmaps of common keys and their intersection. Not where the rows are
+    tested one by one rather than found by that index (``pairs=False``): the walk along the name
+    index and the typo candidates, where the pairs would be made for every row read."""
     where = []
-    if query.theme is not None and query.region is not None:
+    if pairs and query.theme is not None and query.region is not None:
         params["theme"], params["region"] = query.theme, region_term(query.region)
         return [
             f"public_providers_theme_regions({alias}.themes, {alias}.regions)"
@@ -163,7 +167,8 @@ def _source(query: Query, params: dict[str, Any], mode: TextMode | None) -> str:
     if mode is not TextMode.FUZZY:
         return f"{_GIVEN_TERMS}, public_providers p"
     params["fuzzy"] = FUZZY_CANDIDATES
-    near = " AND ".join(["q.words <% f.search_name", *_row_filters(query, params, "f")])
+    filters = _row_filters(query, params, "f", pairs=False)
+    near = " AND ".join(["q.words <% f.search_name", *filters])
     return (
         f"{_OPAQUE_TERMS} CROSS JOIN LATERAL (SELECT f.enterprise_number FROM public_providers f"
         f" WHERE {near} LIMIT :fuzzy) f"
@@ -285,10 +290,12 @@ async def search(
         params.update(tsquery=terms.tsquery, words=terms.words)
         if mode is TextMode.BROAD:
             return await _broad_page(conn, query, terms, params, page=page, limit=limit)
-    where, rank = _conditions(query, params, mode)
-    condition = " AND ".join(where)
+    # the typo candidates come by the trigram index, each then tested: no pairs for them
+    where, rank = _conditions(query, params, mode, pairs=mode is not TextMode.FUZZY)
+    walked, _ = _conditions(query, params, mode, pairs=False)
     source = _source(query, params, mode)
-    rows = await fetch(conn, _search_statement(source, condition, rank), params)
+    statement = _search_statement(source, " AND ".join(where), " AND ".join(walked), rank)
+    rows = await fetch(conn, statement, params)
     items = [_public(row) for row in rows if row["enterprise_number"] is not None]
     return _found(items, rows[0]["counted"], page=page, limit=limit)
 
@@ -360,12 +367,13 @@ def _broad_statement(filters: str, listed: str, bounded: bool) -> str:
 
 
 @lru_cache(maxsize=256)
-def _search_statement(source: str, condition: str, rank: str) -> str:
+def _search_statement(source: str, condition: str, walked: str, rank: str) -> str:
     """One statement: the matches, up to one more than ``COUNT_CAP`` (``hits``: the capped
     total); the page (one row more than asked: is there a next page?) sorted from those when
     they are all the matches, or else (more than the cap match: a common filter) walked in the
     order of ``public_providers_sort_idx``, which carries the themes and regions so that the
-    walk reads the index alone; then one row per provider on the page with its registrations
+    walk reads the index alone (testing them on each row read: ``walked``, the conditions
+    without the theme-region pairs); then one row per provider on the page with its registrations
     and rating, or a single row of NULLs when the page is empty, each with the capped total.
     The branch not taken costs nothing: its condition is a one-time filter on ``counted``."""
     return (
@@ -380,7 +388,7 @@ def _search_statement(source: str, condition: str, rank: str) -> str:
         " LIMIT :fetch OFFSET :offset)"
         " UNION ALL"
         f" (SELECT p.enterprise_number, p.search_name, {rank} AS rank FROM {source}"
-        f" WHERE (SELECT n FROM counted) >= :cap AND {condition}"
+        f" WHERE (SELECT n FROM counted) >= :cap AND {walked}"
         " ORDER BY rank DESC, p.search_name, p.enterprise_number"
         " LIMIT :fetch OFFSET :offset))"
         " SELECT (SELECT n FROM counted) AS counted, found.*"
