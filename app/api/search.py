@@ -17,9 +17,12 @@ Everything is PostgreSQL's work, on indexes (migration 0004):
 
 The page's registrations and rating, and the capped total when the page does not tell it, come
 in the same statement (lateral subqueries, and a count that runs only when the page is full), so
-a search is one statement, plus a capped count of the exact text matches first when there is
-free text. Statements go through the process's asyncpg pool (``app.pg``): prepared once per
-connection, run in autocommit, nothing else on the wire (no pre-ping, no BEGIN/ROLLBACK).
+a search is one statement, plus a first one when there is free text: it computes the text's
+terms (passed to the second as constants, so that the planner sees them), counts the exact text
+matches, and, when they are many (the page is by name), counts the listed ones up to the cap and
+finds the name that bounds the page (``_broad_page``). Statements go through the process's
+asyncpg pool (``app.pg``): prepared once per connection, run in autocommit, nothing else on the
+wire (no pre-ping, no BEGIN/ROLLBACK).
 """
 
 from __future__ import annotations
@@ -109,24 +112,15 @@ class TextMode(Enum):
 
 
 def _conditions(
-    query: Query, params: dict[str, Any], mode: TextMode | None
+    query: Query, params: dict[str, Any], mode: TextMode | None, *, pairs: bool = True
 ) -> tuple[list[str], str]:
     """WHERE conditions and the rank expression."""
-    exists = [f"r.enterprise_number = p.enterprise_number AND {_IN_FORCE_SQL}"]
-    if query.service_type is not None:
-        exists.append("r.service_type = :service_type")
-        params["service_type"] = query.service_type.value
-    if query.numbers:
-        exists.append("r.registration_number = ANY(CAST(:numbers AS text[]))")
-        params["numbers"] = [str(number) for number in query.numbers]
-    where = [f"EXISTS (SELECT 1 FROM registrations r WHERE {' AND '.join(exists)})"]
-    where += _row_filters(query, params)
+    where = [_listed(query, params), *_row_filters(query, params, pairs=pairs)]
     if query.min_rating is not None:
         where.append(_MIN_RATING)
         params["min_rating"] = Decimal(query.min_rating)
     rank = "0"
     if query.text:
-        params["q"] = query.text
         if mode is TextMode.FUZZY:  # the candidates come from the FROM clause (_source)
             rank = "word_similarity(q.words, p.search_name)"
         else:
@@ -172,9 +166,34 @@ _SORT_JOINS = {
 }
 
 
-def _row_filters(query: Query, params: dict[str, Any], alias: str = "p") -> list[str]:
-    """The conditions on the provider's own row (GIN indexes, no join)."""
+def _listed(query: Query, params: dict[str, Any]) -> str:
+    """The condition that ``p`` is listed today (with the service type or number asked for)."""
+    exists = [f"r.enterprise_number = p.enterprise_number AND {_IN_FORCE_SQL}"]
+    if query.service_type is not None:
+        exists.append("r.service_type = :service_type")
+        params["service_type"] = query.service_type.value
+    if query.numbers:
+        exists.append("r.registration_number = ANY(CAST(:numbers AS text[]))")
+        params["numbers"] = [str(number) for number in query.numbers]
+    return f"EXISTS (SELECT 1 FROM registrations r WHERE {' AND '.join(exists)})"
+
+
+def _row_filters(
+    query: Query, params: dict[str, Any], alias: str = "p", *, pairs: bool = True
+) -> list[str]:
+    """The conditions on the provider's own row (GIN indexes, no join). A theme and a region
+    together are one key of ``public_providers_theme_regions_idx`` (migration 0012): one posting
+    list rather than two bitmaps of common keys and their intersection. Not where the rows are
+    tested one by one rather than found by that index (``pairs=False``): the walk along the name
+    index and the typo candidates, where the pairs would be made for every row read."""
     where = []
+    if pairs and query.theme is not None and query.region is not None:
+        pairs_asked = [f"{query.theme}|{term}" for term in region_terms(query.region)]
+        params["theme_regions"] = pairs_asked
+        return [
+            f"public_providers_theme_regions({alias}.themes, {alias}.regions)"
+            " && CAST(:theme_regions AS text[])"
+        ]
     if query.theme is not None:
         where.append(f"{alias}.themes @> ARRAY[CAST(:theme AS text)]")
         params["theme"] = query.theme
@@ -188,11 +207,12 @@ def _source(query: Query, params: dict[str, Any], mode: TextMode | None) -> str:
     if mode is None:
         return "public_providers p"
     if mode is not TextMode.FUZZY:
-        return f"{_TERMS}, public_providers p"
+        return f"{_GIVEN_TERMS}, public_providers p"
     params["fuzzy"] = FUZZY_CANDIDATES
-    near = " AND ".join(["q.words <% f.search_name", *_row_filters(query, params, "f")])
+    filters = _row_filters(query, params, "f", pairs=False)
+    near = " AND ".join(["q.words <% f.search_name", *filters])
     return (
-        f"{_TERMS} CROSS JOIN LATERAL (SELECT f.enterprise_number FROM public_providers f"
+        f"{_OPAQUE_TERMS} CROSS JOIN LATERAL (SELECT f.enterprise_number FROM public_providers f"
         f" WHERE {near} LIMIT :fuzzy) f"
         " JOIN public_providers p ON p.enterprise_number = f.enterprise_number"
     )
@@ -220,30 +240,70 @@ async def fetch(
     return list(await conn.fetch(statement, *(params[name] for name in names)))
 
 
-async def _text_mode(conn: asyncpg.Connection, query: Query) -> TextMode:
-    params: dict[str, Any] = {"q": query.text, "cap": FOCUSED + 1}
-    where = ["p.document @@ q.tsquery", *_row_filters(query, params)]
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """Free text as PostgreSQL searches it, computed by the first statement: the ``tsquery``
+    (``simple`` or ``dutch``, over ``unaccent``) in its text form, the lowered, unaccented
+    words (for trigram similarity), and how its words match (``TextMode``). When they match
+    broadly, also the listed matches counted up to the cap (``counted``) and the ``bound``: the
+    name the page's last row (its extra one) has at most (see ``_broad_page``)."""
+
+    mode: TextMode
+    tsquery: str
+    words: str
+    counted: int
+    bound: str | None
+
+
+async def _terms(conn: asyncpg.Connection, query: Query, params: dict[str, Any]) -> Terms:
+    """The first statement of a text search: the terms, and how many providers the words match
+    (up to ``FOCUSED + 1``, before the checks that need a join); when more than ``FOCUSED``
+    (the page is by name), the listed matches up to ``COUNT_CAP + 1`` as well, each with its
+    name (a one-time filter on the first count skips them for the other modes)."""
+    params = {**params, "q": query.text, "exact_cap": FOCUSED + 1, "focused": FOCUSED}
+    exact_where = " AND ".join(["p.document @@ q.tsquery", *_row_filters(query, params)])
+    where, _ = _conditions(query, params, TextMode.BROAD)
     rows = await fetch(
         conn,
-        f"SELECT count(*) FROM (SELECT 1 FROM {_TERMS}, public_providers p"
-        f" WHERE {' AND '.join(where)} LIMIT :cap) c",
+        f"WITH q AS MATERIALIZED ({_TERMS_SQL}),"
+        " exact AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM q, public_providers p"
+        f" WHERE {exact_where} LIMIT :exact_cap) c),"
+        " hits AS MATERIALIZED (SELECT p.enterprise_number, p.search_name"
+        f" FROM q, public_providers p WHERE (SELECT n FROM exact) > :focused"
+        f" AND {' AND '.join(where)} LIMIT :cap)"
+        " SELECT q.tsquery::text AS tsquery, q.words, (SELECT n FROM exact) AS exact,"
+        " (SELECT count(*) FROM hits) AS counted,"
+        " (SELECT h.search_name FROM hits h ORDER BY h.search_name, h.enterprise_number"
+        " LIMIT 1 OFFSET :last) AS bound FROM q",
         params,
     )
-    exact = rows[0][0]
-    if not exact:
-        return TextMode.FUZZY
-    return TextMode.FOCUSED if exact <= FOCUSED else TextMode.BROAD
+    row = rows[0]
+    exact = row["exact"]
+    mode = TextMode.FUZZY if not exact else TextMode.FOCUSED if exact <= FOCUSED else TextMode.BROAD
+    return Terms(mode, row["tsquery"], row["words"], row["counted"], row["bound"])
 
 
 # The query's terms, computed once per statement: ``unaccent`` is only STABLE, so written inline
 # ``websearch_to_tsquery(..., unaccent(:q))`` and ``lower(unaccent(:q))`` are computed again for
 # every candidate row, in the recheck and in the rank (about 15 us a row, half the cost of a
 # common word; BENCHMARKS.md, "Public search"). As a one-row derived table (OFFSET 0 keeps the
-# planner from inlining it back) they are computed once and the scans and the rank read them.
-_TERMS = (
-    "(SELECT websearch_to_tsquery('simple', unaccent(:q))"
+# planner from inlining it back; here a MATERIALIZED CTE) they are computed once and the scans
+# read them.
+_TERMS_SQL = (
+    "SELECT websearch_to_tsquery('simple', unaccent(:q))"
     " || websearch_to_tsquery('dutch', unaccent(:q)) AS tsquery,"
-    " lower(unaccent(:q)) AS words OFFSET 0) q"
+    " lower(unaccent(:q)) AS words"
+)
+# The search itself takes the terms the first statement computed as constants: with the
+# connection's custom plans the planner then sees the very tsquery and estimates how many
+# providers its words match (from the statistics of ``document``), which a derived table hides
+# from it (it assumed about 500 for every word, and chose its plans for 500).
+_GIVEN_TERMS = "(SELECT CAST(:tsquery AS tsquery) AS tsquery, CAST(:words AS text) AS words) q"
+# Except for typos: which near-misses are ranked, when more than FUZZY_CANDIDATES are near, is
+# the first of the trigram index's in the table's order, and a plan made for the very words
+# reads them in another order; hidden (OFFSET 0), the words keep the plan and the candidates.
+_OPAQUE_TERMS = (
+    "(SELECT CAST(:tsquery AS tsquery) AS tsquery, CAST(:words AS text) AS words OFFSET 0) q"
 )
 
 
@@ -263,19 +323,37 @@ async def search(
         "fetch": limit + 1,
         "offset": (page - 1) * limit,
         "cap": COUNT_CAP + 1,
+        "last": (page - 1) * limit + limit,  # the index of the page's extra row, from 0
     }
-    mode = await _text_mode(conn, query) if query.text else None
-    where, rank = _conditions(query, params, mode)
-    condition = " AND ".join(where)
+    mode = None
+    if query.text:
+        terms = await _terms(conn, query, params)
+        mode = terms.mode
+        params.update(tsquery=terms.tsquery, words=terms.words)
+        # a broad word's page in name order (its rank): not for another sort or a rating filter
+        if (
+            mode is TextMode.BROAD
+            and query.sort in (Sort.RELEVANCE, Sort.NAME)
+            and query.min_rating is None
+        ):
+            return await _broad_page(conn, query, terms, params, page=page, limit=limit)
+    # the typo candidates come by the trigram index, each then tested: no pairs for them
+    where, rank = _conditions(query, params, mode, pairs=mode is not TextMode.FUZZY)
+    walked, _ = _conditions(query, params, mode, pairs=False)
     source = _source(query, params, mode)
     if query.sort is Sort.VALIDITY:
         broad = (source + _SORT_JOINS[Sort.VALIDITY], _BROAD_SORT_KEYS[Sort.VALIDITY])
     else:
         source += _SORT_JOINS.get(query.sort, "")
         broad = (source, rank)
-    rows = await fetch(conn, _search_statement(source, condition, rank, *broad), params)
-    counted = rows[0]["counted"]
+    statement = _search_statement(source, " AND ".join(where), " AND ".join(walked), rank, *broad)
+    rows = await fetch(conn, statement, params)
     items = [_public(row) for row in rows if row["enterprise_number"] is not None]
+    return _found(items, rows[0]["counted"], page=page, limit=limit)
+
+
+def _found(items: list[dict[str, Any]], counted: int, *, page: int, limit: int) -> Found:
+    """The page (with its extra row, if any) and the capped count, as the API tells them."""
     more = len(items) > limit
     items = items[:limit]
     if not more and (page == 1 or items):
@@ -283,10 +361,68 @@ async def search(
     return Found(items, min(counted, COUNT_CAP), counted <= COUNT_CAP, more)
 
 
+async def _broad_page(
+    conn: asyncpg.Connection,
+    query: Query,
+    terms: Terms,
+    params: dict[str, Any],
+    *,
+    page: int,
+    limit: int,
+) -> Found:
+    """A page of words that match more than ``FOCUSED`` providers, in name order, its count
+    made by the first statement (``_terms``).
+
+    The first statement's matches (up to the cap) bound the page: when ``offset + fetch`` of
+    them sort up to the name ``bound``, so do the first ``offset + fetch`` of all the matches,
+    and the page is sought among the matches named up to ``bound`` only. Should a provider drop
+    out between the two statements, the page can come short of what the count promised: then
+    it is sought again without the bound."""
+    listed = _listed(query, params)
+    filters = " AND ".join(["p.document @@ q.tsquery", *_row_filters(query, params)])
+    offset, fetched = params["offset"], params["fetch"]
+    bounded = terms.bound is not None
+    if bounded:
+        params = {**params, "bound": terms.bound}
+    rows = await fetch(conn, _broad_statement(filters, listed, bounded), params)
+    if bounded and len(rows) < min(fetched, terms.counted - offset):
+        rows = await fetch(conn, _broad_statement(filters, listed, False), params)
+    return _found([_public(row) for row in rows], terms.counted, page=page, limit=limit)
+
+
+@lru_cache(maxsize=256)
+def _broad_statement(filters: str, listed: str, bounded: bool) -> str:
+    """The matches named up to the bound (``candidates``: the words, themes and regions, on
+    the GIN indexes, and the bound on the name index when few names are below it; the
+    tsquery and the bound are constants, so the planner knows how many rows each reads), then
+    sorted by name and checked in that order for being listed today until the page is full
+    (the outer ORDER BY costs nothing then: a nested loop keeps its outer order; it is there
+    for a plan that would not).
+
+    Never a walk along the name index: the planner would take one, costed as if the matches
+    were spread evenly over the names, and they cluster (a word of a name): "trainingscentrum"
+    walked 85,000 names to find 21 (426 ms)."""
+    bound = " AND p.search_name <= :bound" if bounded else ""
+    return (
+        "WITH candidates AS MATERIALIZED ("
+        f" SELECT p.enterprise_number, p.search_name FROM {_GIVEN_TERMS}, public_providers p"
+        f" WHERE {filters}{bound}),"
+        " page AS MATERIALIZED ("
+        " SELECT p.enterprise_number, p.search_name FROM (SELECT * FROM candidates c"
+        " ORDER BY c.search_name, c.enterprise_number OFFSET 0) p"
+        f" WHERE {listed} ORDER BY p.search_name, p.enterprise_number"
+        " LIMIT :fetch OFFSET :offset)"
+        f" SELECT {_COLUMNS}, {_DETAILS}"
+        " FROM page o JOIN public_providers p ON p.enterprise_number = o.enterprise_number"
+        " ORDER BY o.search_name, o.enterprise_number"
+    )
+
+
 @lru_cache(maxsize=256)
 def _search_statement(
     source: str,
     condition: str,
+    walked: str,
     rank: str,
     broad_source: str | None = None,
     broad_rank: str | None = None,
@@ -295,7 +431,8 @@ def _search_statement(
     total); the page (one row more than asked: is there a next page?) sorted from those when
     they are all the matches, or else (more than the cap match: a common filter) walked in the
     order of ``public_providers_sort_idx``, which carries the themes and regions so that the
-    walk reads the index alone; then one row per provider on the page with its registrations
+    walk reads the index alone (testing them on each row read: ``walked``, the conditions
+    without the theme-region pairs); then one row per provider on the page with its registrations
     and rating, or a single row of NULLs when the page is empty, each with the capped total.
     The branch not taken costs nothing: its condition is a one-time filter on ``counted``.
     ``broad_source`` and ``broad_rank`` (default: ``source`` and ``rank``) are what the second
@@ -315,7 +452,7 @@ def _search_statement(
         " LIMIT :fetch OFFSET :offset)"
         " UNION ALL"
         f" (SELECT p.enterprise_number, p.search_name, {broad_rank} AS rank FROM {broad_source}"
-        f" WHERE (SELECT n FROM counted) >= :cap AND {condition}"
+        f" WHERE (SELECT n FROM counted) >= :cap AND {walked}"
         " ORDER BY rank DESC, p.search_name, p.enterprise_number"
         " LIMIT :fetch OFFSET :offset))"
         " SELECT (SELECT n FROM counted) AS counted, found.*"

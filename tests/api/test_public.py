@@ -225,9 +225,11 @@ async def test_a_province_with_its_word_and_a_place_by_its_official_names(
 async def test_sort_by_name_rating_or_validity_and_filter_on_a_minimum_rating(
     api: httpx.AsyncClient, clock: FixedClock, world: dict[str, str]
 ) -> None:
+    zuid = ok(await api.get(f"/registrations/{world['zuid']}", headers=AGENCY))
+    await bought(api, "project-r-zuid", zuid["registration_number"], CLIENT_KBO, date(2026, 1, 26))
     body = {
         "reference": "r-zuid",
-        "provider_enterprise_number": ZUID_KBO,
+        "project_id": "project-r-zuid",
         "client_enterprise_number": CLIENT_KBO,
         "score": 3,
     }
