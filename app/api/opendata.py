@@ -237,8 +237,11 @@ class _Chunks:
         return self.buffer.tell() >= CHUNK_BYTES
 
     def take(self) -> bytes:
+        """What was written since the last take; the buffer is emptied in place (the CSV
+        writer holds it)."""
         text = self.buffer.getvalue()
-        self.buffer = io.StringIO()
+        self.buffer.seek(0)
+        self.buffer.truncate()
         return text.encode()
 
 

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api import opendata
 from app.api.opendata import FIELDS, LICENCE_URL
 from app.main import create_app
 from app.pg import asyncpg_dsn
@@ -118,6 +119,17 @@ async def test_the_json_file_says_what_it_is_and_matches_the_public_pages(
         assert (row["rating_average"], row["rating_count"]) == (rating["average"], rating["count"])
     # The CSV holds the same registrations.
     assert [r["registration_number"] for r in await csv_rows(api)] == IN_FORCE
+
+
+async def test_a_file_written_in_many_chunks_holds_every_row(
+    api: httpx.AsyncClient, world: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are written to a buffer that is handed out and emptied chunk by chunk: with chunks
+    smaller than a row, every row must still arrive once, in order."""
+    whole = fine(await api.get("/public/providers.json")).json()
+    monkeypatch.setattr(opendata, "CHUNK_BYTES", 100)
+    assert [r["registration_number"] for r in await csv_rows(api)] == IN_FORCE
+    assert fine(await api.get("/public/providers.json")).json() == whole
 
 
 async def test_the_etag_holds_until_an_event_and_a_conditional_get_is_304(
