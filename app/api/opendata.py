@@ -79,7 +79,7 @@ class Column:
     description: str
 
 
-# The files' columns, in order: the README's table is checked against this list.
+# The files' columns, in order; the README's table lists them (tests/api/test_opendata.py).
 COLUMNS: tuple[Column, ...] = (
     Column("registration_number", "DV.O (training) or DV.A (advice) and six digits"),
     Column("service_type", "opleiding or advies"),

@@ -9,8 +9,10 @@ import csv
 import gzip
 import io
 import json
+import re
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -321,3 +323,15 @@ async def test_configured_origins_alone_are_shared(engine: AsyncEngine) -> None:
 def test_a_malformed_origin_is_refused_at_start(origins: str) -> None:
     with pytest.raises(ValidationError, match="not an origin"):
         Settings(environment="test", cors_origins=origins)
+
+
+def test_the_readme_documents_every_column_in_order() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("Columns (the same names in both files") :]
+    table = section[: section.index("\n\n", section.index("| column |"))]
+    documented = [
+        name
+        for names in re.findall(r"^\| (`[a-z_]+`(?:, `[a-z_]+`)*) \|", table, re.MULTILINE)
+        for name in re.findall(r"`([a-z_]+)`", names)
+    ]
+    assert tuple(documented) == FIELDS
