@@ -140,9 +140,9 @@ class Settings(BaseSettings):
         ge=0,
         le=86400,
         description="Cache-Control max-age of the open-data files (/public/providers.csv, "
-        ".json, /public/dataset.jsonld); 0: caches revalidate every use (a 304 costs two index "
-        "reads). Shared caches may also serve a stale copy 60 s while they revalidate, and for "
-        "a day when the service cannot answer.",
+        ".json, /public/dataset.jsonld); 0: caches revalidate every use (a 304 costs four "
+        "short index reads). Shared caches may also serve a stale copy 60 s while they "
+        "revalidate, and for a day when the service cannot answer.",
     )
     cors_origins: str = Field(
         default="*",
