@@ -23,10 +23,10 @@ snapshot's ``xmin``: every transaction below it has ended, so the events below i
 of that order that no later commit can enter, named by its last event ("settled"). Above
 ``xmin``, the events this snapshot sees are counted (that set only grows while the settled
 prefix stays; usually it is empty). All are short index reads (``events_read_all_idx``, the
-primary key). Any recorded
-event changes the ETag, and nothing else does except, briefly, an event passing from the
-counted set into the settled prefix (a cache then fetches a file that did not change, never
-keeps one that did). ``xmin`` itself, which any write in the cluster moves, is not part of it.
+primary key). Any recorded event changes the ETag, and nothing else does except, briefly,
+an event passing from the counted set into the settled prefix (a cache then fetches a file
+that did not change, never keeps one that did). ``xmin`` itself, which any write in the
+cluster moves, is not part of it.
 
 ``Last-Modified`` is the later of the last event's ``recorded_at`` and the day's start in
 Belgium; it is informational: ``recorded_at`` is when the writing transaction began, not when
