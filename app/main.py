@@ -23,6 +23,7 @@ from app.api import (
     health,
     metrics,
     norm,
+    opendata,
     problems,
     projects,
     provider,
@@ -33,7 +34,9 @@ from app.api import (
 )
 from app.api.access import AccessMiddleware
 from app.api.auth import TokenVerifier
+from app.api.compression import Compression
 from app.api.correlation import CorrelationMiddleware
+from app.api.cors import PublicCorsMiddleware
 from app.api.idempotency import forget_expired
 from app.api.limits import BodyLimitMiddleware
 from app.api.methods import MethodsMiddleware
@@ -179,7 +182,9 @@ def create_app(
     problems.install(app)
     # An unknown address answers a browser with a page, a program with problem+json.
     app.add_exception_handler(StarletteHTTPException, pages.http_error)
-    app.add_middleware(MethodsMiddleware, routes=lambda: app.routes)  # innermost: HEAD, OPTIONS
+    app.add_middleware(Compression, minimum_size=settings.gzip_minimum_bytes)  # innermost
+    app.add_middleware(MethodsMiddleware, routes=lambda: app.routes)  # HEAD, OPTIONS
+    app.add_middleware(PublicCorsMiddleware, origins=settings.cors_origins_allowed())
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware, metrics=app.state.metrics)  # inside: sees the id
     app.add_middleware(CorrelationMiddleware)
@@ -194,7 +199,7 @@ def create_app(
         webhooks.router,
         reads.router,
     )
-    for router in (*routers, public.router, norm.router):
+    for router in (*routers, opendata.router, public.router, norm.router):
         app.include_router(router)
     app.include_router(attest.router)  # the attest of registration (PDF)
     app.include_router(registered_on.router)  # was it registered on that day? (public)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -139,6 +140,37 @@ class Settings(BaseSettings):
         le=86400,
         description="Cache-Control max-age of the public search's answers; 0: revalidate.",
     )
+    open_data_max_age_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=86400,
+        description="Cache-Control max-age of the open-data files (/public/providers.csv, "
+        ".json, /public/dataset.jsonld); 0: caches revalidate every use (a 304 costs four "
+        "short index reads). Shared caches may also serve a stale copy 60 s while they "
+        "revalidate, and for a day when the service cannot answer.",
+    )
+    cors_origins: str = Field(
+        default="*",
+        description="Origins whose browser pages may read the public routes (/public/...), "
+        "comma-separated (https://example.be,https://kaart.example.be); * any; empty: none.",
+    )
+    gzip_minimum_bytes: int = Field(
+        default=1024,
+        ge=0,
+        description="Answers at least this long are gzip-compressed for clients that accept it "
+        "(never event streams).",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in cors_origin_list(value):
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port]) nor *")
+        return value
+
+    def cors_origins_allowed(self) -> list[str]:
+        return cors_origin_list(self.cors_origins)
 
     webhook_private_addresses: bool | None = Field(
         default=None,
@@ -224,6 +256,13 @@ class Settings(BaseSettings):
             max_dossiers=self.starter_max_dossiers,
             rule=StarterRule(self.starter_rule),
         )
+
+
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def cors_origin_list(value: str) -> list[str]:
+    return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
 
 
 def normalize_database_url(url: str) -> str:

@@ -28,6 +28,9 @@ PUBLIC = {
     "public_provider",
     "search_options",
     "registered_on",
+    "open_data_csv",
+    "open_data_json",
+    "open_data_description",
     "get_norm",
 }
 AUDIENCES = {"agency", "bureau", "provider"}

@@ -8,7 +8,9 @@ the app (however it was included, ``iter_route_contexts``) and, per path, the un
 methods:
 
 * ``HEAD`` where a ``GET`` route exists (and no route handles ``HEAD`` itself): the ``GET`` runs
-  and its status and headers are sent, without a body. The response ends as soon as its headers
+  and its status and headers are sent, without a body, to a scope that says ``HEAD`` again (the
+  ASGI server frames the answer by it: a streamed GET's chunked encoding would otherwise follow
+  a HEAD's headers onto a kept-alive connection). The response ends as soon as its headers
   are known, so a ``HEAD`` of an event stream does not wait for events.
 * ``OPTIONS`` on a path some route matches: 204 with ``Allow``.
 * any 405: its ``Allow`` lists every method of the path, ``HEAD`` and ``OPTIONS`` included.
@@ -27,8 +29,9 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute, Mount, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Mounted apps of this service serve files (StaticFiles): GET and HEAD.
-MOUNT_METHODS = frozenset({"GET", "HEAD"})
+# Mounted apps of this service serve files (StaticFiles): GET (and HEAD, which runs their GET
+# like any route's, so that a HEAD's headers are the GET's, gzip included: app/api/compression.py).
+MOUNT_METHODS = frozenset({"GET"})
 _ORDER = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -113,6 +116,9 @@ class MethodsMiddleware:
             if answered.is_set():
                 return
             if message["type"] == "http.response.start":
+                # The server writes what the scope's method says: a HEAD's answer ends at its
+                # headers (no chunked framing, no body to match a Content-Length).
+                scope["method"] = "HEAD"
                 await send(message)
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 answered.set()

@@ -143,6 +143,10 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "public_provider":            (200, 200, 200, 200, 200, 200),
     "search_options":             (200, 200, 200, 200, 200, 200),
     "registered_on":              (200, 200, 200, 200, 200, 200),
+    # opendata.py: the register as open data, anyone
+    "open_data_csv":              (200, 200, 200, 200, 200, 200),
+    "open_data_json":             (200, 200, 200, 200, 200, 200),
+    "open_data_description":      (200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 

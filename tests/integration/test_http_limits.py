@@ -137,3 +137,26 @@ async def test_heads_within_the_bounds_are_served_on_a_kept_alive_connection(ser
                 if name.lower() == "content-length":
                     length = int(value)
             await reader.readexactly(length)
+
+
+async def test_head_answers_end_at_their_headers_on_a_kept_alive_connection(server: int) -> None:
+    """HEAD runs the GET (app/api/methods.py), but the server must write a HEAD's answer: the
+    headers and nothing more, whether the GET has a length (``/public/options``) or is streamed
+    (``/public/providers.csv``: no length, chunked as a GET). A stray byte (a chunked GET's
+    terminator) would be read as the next answer's status line."""
+    async with connection(server) as (reader, writer), asyncio.timeout(30):
+        for method, path in (
+            ("HEAD", "/public/options"),
+            ("HEAD", "/public/providers.csv"),
+            ("HEAD", "/public/options"),
+            ("GET", "/healthz"),
+        ):
+            writer.write(f"{method} {path} HTTP/1.1\r\nHost: kmop\r\n\r\n".encode())
+            status_line = await reader.readline()
+            assert status_line.startswith(b"HTTP/1.1 200 "), (method, path, status_line)
+            headers: dict[str, str] = {}
+            while (line := await reader.readline()) != b"\r\n":
+                name, _, value = line.decode().partition(":")
+                headers[name.strip().lower()] = value.strip()
+            if method == "GET":
+                await reader.readexactly(int(headers["content-length"]))
