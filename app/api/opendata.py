@@ -8,7 +8,8 @@ nothing else. The column names are stable (``COLUMNS``; README, "Open data"): a 
 added at the end, none is renamed or removed.
 
 **Streaming.** A file is written while it is read: one connection of the public search's pool
-(``PgDep``, ``connection(custom_plans=True)``), one read-only REPEATABLE READ transaction, a
+(``PublicPgDep``: the replica when KMOP_READ_DATABASE_URL is set;
+``connection(custom_plans=True)``), one read-only REPEATABLE READ transaction, a
 server-side cursor read ``FETCH`` rows at a time and sent in chunks of about ``CHUNK_BYTES``, so
 the server's memory does not grow with the register (tests/api/test_opendata_100k.py measures
 it). The validator is read in the same transaction as the rows, so the ETag names exactly the
@@ -54,7 +55,7 @@ from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from app.api import search
-from app.api.deps import PgDep
+from app.api.deps import PublicPgDep
 from app.domain.policies import BELGIUM, today
 from app.services.registrations import RegistrationService
 
@@ -389,7 +390,7 @@ _FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     summary="The register as open data: CSV",
 )
-async def open_data_csv(request: Request, pg: PgDep) -> Response:
+async def open_data_csv(request: Request, pg: PublicPgDep) -> Response:
     return OpenDataFile(request, pg, Format.CSV)
 
 
@@ -405,7 +406,7 @@ async def open_data_csv(request: Request, pg: PgDep) -> Response:
     },
     summary="The register as open data: JSON",
 )
-async def open_data_json(request: Request, pg: PgDep) -> Response:
+async def open_data_json(request: Request, pg: PublicPgDep) -> Response:
     return OpenDataFile(request, pg, Format.JSON)
 
 
