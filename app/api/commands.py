@@ -42,7 +42,7 @@ from app.domain.decider import Command
 from app.errors import ErrorKind, KmopError
 from app.events import EventMetadata
 from app.pg import Statement
-from app.services.registrations import Finish, Outcome, RegistrationService
+from app.services.registrations import Finish, Located, Outcome, RegistrationService
 from app.services.transaction import Transaction
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
@@ -186,6 +186,21 @@ class CommandContext:
         async def execute(finish: Finish) -> object:
             return await self.service.execute(
                 unit_key,
+                command,
+                self.metadata,
+                expected_version=self.expected_version,
+                finish=finish,
+            )
+
+        return await self.run(execute, render)
+
+    async def on_located(self, located: Located, command: Command, render: Render) -> Response:
+        """Run a command of the registration process on the unit ``located`` finds in the
+        command's own read (``RegistrationService.execute_located``)."""
+
+        async def execute(finish: Finish) -> object:
+            return await self.service.execute_located(
+                located,
                 command,
                 self.metadata,
                 expected_version=self.expected_version,

@@ -131,11 +131,9 @@ async def react_to_failed_audit(
     principal: ProviderPrincipal,
     command: CommandDep,
 ) -> Response:
-    async with command.engine.connect() as conn:
-        unit_key = (await queries.find_audit(conn, audit_id, principal))["unit_key"]
     react = ReactToFailedAudit(audit_id, body.reaction)
-
-    return await command.on_unit(unit_key, react, replies.audit(audit_id, principal))
+    located = queries.locate_audit(audit_id, principal)
+    return await command.on_located(located, react, replies.located_audit(audit_id, located))
 
 
 # --- the public profile ---------------------------------------------------------------------
