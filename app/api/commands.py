@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.auth import Principal, authenticate
+from app.api.auth import Principal, authenticate, bearer
 from app.api.correlation import current_request_id
 from app.api.idempotency import (
     HEADER as IDEMPOTENCY_HEADER,
@@ -212,7 +212,6 @@ class CommandContext:
 
 async def command_context(
     request: Request,
-    principal: Annotated[Principal, Depends(authenticate)],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -232,6 +231,12 @@ async def command_context(
         ),
     ] = None,
 ) -> CommandContext:
+    # The route's role dependency (``app.api.auth.require``) authenticated the caller before
+    # this one runs, FastAPI solving a route's dependencies in order: depending on
+    # ``authenticate`` again would cost a second solve of it and of the bearer scheme.
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        principal = await authenticate(request, await bearer(request))
     idempotency = None
     if idempotency_key is not None:
         body = await request.body()
