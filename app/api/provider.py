@@ -87,14 +87,11 @@ async def choose_audit_bureau(
     principal: ProviderPrincipal,
     command: CommandDep,
 ) -> Response:
-    async with command.engine.connect() as conn:
-        found = await queries.application(conn, application_id, principal)
     audit_id = new_id("audit")
     choose = ChooseAuditBureau(audit_id, body.bureau_id, application_id=application_id)
-
-    return await command.on_unit(
-        found.registration_id, choose, replies.audit(audit_id, principal, created=True)
-    )
+    located = queries.locate_application(application_id, principal)
+    render = replies.located_audit(audit_id, None, created=True)
+    return await command.on_located(located, choose, render)
 
 
 @router.post(
@@ -111,12 +108,11 @@ async def choose_follow_up_bureau(
     principal: ProviderPrincipal,
     command: CommandDep,
 ) -> Response:
-    async with command.engine.connect() as conn:
-        unit_key = (await queries.find_unit(conn, ref, principal))["unit_key"]
     audit_id = new_id("audit")
     choose = ChooseAuditBureau(audit_id, body.bureau_id, follow_up=True)
-
-    return await command.on_unit(unit_key, choose, replies.audit(audit_id, principal, created=True))
+    located = queries.locate_unit(ref, principal)
+    render = replies.located_audit(audit_id, None, created=True)
+    return await command.on_located(located, choose, render)
 
 
 @router.post(

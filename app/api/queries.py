@@ -122,18 +122,22 @@ def registration_view(
     )
 
 
-async def find_unit(conn: Executes, ref: str, principal: Principal) -> Mapping[Any, Any]:
-    """A registration unit by its number (any written form) or its id, within the scope."""
+def _unit_filters(ref: str, principal: Principal) -> Filters:
     try:
         number: str | None = str(RegistrationNumber.parse(ref))
     except InvalidIdentifier:
         number = None
     filters = scoped(scope.registrations(principal))
-    filters = (
+    return (
         filters.where("r.registration_number = :ref", ref=number)
         if number
         else filters.where("r.unit_key = :ref", ref=ref)
     )
+
+
+async def find_unit(conn: Executes, ref: str, principal: Principal) -> Mapping[Any, Any]:
+    """A registration unit by its number (any written form) or its id, within the scope."""
+    filters = _unit_filters(ref, principal)
     row = (
         await conn.execute(
             text(f"{_registrations(principal)} WHERE {filters.sql()}"), dict(filters.params)
@@ -389,6 +393,30 @@ _AUDIT_ROW = (
     )
     + ") FROM audits au JOIN registrations r ON r.unit_key = au.unit_key"
 )
+
+
+def locate_application(application_id: str, principal: Principal) -> Located:
+    """The unit of the application the caller may see, found by a command's one read."""
+    filters = scoped(scope.applications(principal)).where(
+        "a.application_id = :id", id=application_id
+    )
+    row = statement(
+        text(f"SELECT json_build_array(a.unit_key) FROM applications a WHERE {filters.sql()}"),
+        dict(filters.params),
+    )
+    return Located(row, f"there is no application {application_id!r} that you may see")
+
+
+def locate_unit(ref: str, principal: Principal) -> Located:
+    """A registration unit by its number (any written form) or its id, within the scope, found
+    by a command's one read (``find_unit``'s lookup)."""
+    filters = _unit_filters(ref, principal)
+    source = scope.registration_source(principal)
+    row = statement(
+        text(f"SELECT json_build_array(r.unit_key) FROM {source} WHERE {filters.sql()}"),
+        dict(filters.params),
+    )
+    return Located(row, f"there is no registration {ref!r} that you may see")
 
 
 def locate_audit(audit_id: str, principal: Principal) -> Located:

@@ -63,27 +63,16 @@ def application(application_id: str, principal: Principal, *, created: bool = Fa
     return render
 
 
-def audit(audit_id: str, principal: Principal, *, created: bool = False) -> Render:
-    async def render(tx: Transaction, outcome: Any) -> Reply:
-        view = await queries.audit(tx, audit_id, principal)
-        return Reply(
-            201 if created else 200,
-            view,
-            location=f"/audits/{audit_id}" if created else None,
-            version=outcome.version,
-        )
-
-    return render
-
-
-def located_audit(audit_id: str, located: Located, *, created: bool = False) -> Render:
-    """The reply of a command on an audit ``located`` found (``queries.locate_audit``): made
-    from the audit's row as the command's read found it and the outcome, no read."""
+def located_audit(audit_id: str, located: Located | None, *, created: bool = False) -> Render:
+    """The reply of a command on an audit ``located`` found (``queries.locate_audit``; None:
+    the command made the audit): made from the audit's row as the command's read found it and
+    the outcome, no read."""
 
     async def render(tx: Transaction, outcome: Any) -> Reply:
+        found = located.value if located is not None else None
         return Reply(
             201 if created else 200,
-            queries.audit_after(audit_id, located.value, outcome),
+            queries.audit_after(audit_id, found, outcome),
             location=f"/audits/{audit_id}" if created else None,
             version=outcome.version,
         )

@@ -142,10 +142,10 @@ async def planned_audit(api: httpx.AsyncClient, clock: FixedClock, provider: dic
     return audit_id
 
 
-async def planned_follow_up(
+async def registered_conditionally(
     api: httpx.AsyncClient, clock: FixedClock, provider: dict[str, str]
 ) -> str:
-    """A unit of ``provider`` registered conditionally, its follow-up audit planned."""
+    """A unit of ``provider`` registered conditionally: its registration number."""
     audit_id = await planned_audit(api, clock, provider)
     clock.set(at(date(2026, 1, 16)))
     conditional = report_body(
@@ -161,9 +161,18 @@ async def planned_follow_up(
     clock.set(at(date(2026, 1, 20)))
     decision = f"/applications/{reported['application_id']}/decision"
     granted = ok(await api.post(decision, json={"granted": True}, headers=AGENCY))
+    number: str = granted["registration_number"]
+    return number
+
+
+async def planned_follow_up(
+    api: httpx.AsyncClient, clock: FixedClock, provider: dict[str, str]
+) -> str:
+    """A unit of ``provider`` registered conditionally, its follow-up audit planned."""
+    number = await registered_conditionally(api, clock, provider)
     follow_up: str = ok(
         await api.post(
-            f"/registrations/{granted['registration_number']}/follow-up-audits",
+            f"/registrations/{number}/follow-up-audits",
             json={"bureau_id": BUREAU_ID},
             headers=provider,
         ),
@@ -229,4 +238,53 @@ async def test_a_report_on_a_registered_unit_stays_within_its_round_trips(
         assert registration["registration_number"] is not None
         assert registration["version"] == reply["version"]
         assert ok(await api.get(f"/audits/{follow_up}", headers=BUREAU)) == reply
+    assert_one_read_one_write(window)  # the last: statements prepared by the ones before
+
+
+async def test_choosing_a_bureau_stays_within_its_round_trips(
+    api: httpx.AsyncClient, counted: tuple[RoundTripProxy, str], clock: FixedClock
+) -> None:
+    """The application (or, for a follow-up, the registration) is found by the command's one
+    read, and the new audit's reply is made from what the command has in hand."""
+    proxy = counted[0]
+    clock.set(at(date(2026, 1, 5)))
+    for n in range(20_200, 20_204):
+        provider = auth(Role.PROVIDER, enterprise_number=str(enterprise_number(n)))
+        applied = ok(
+            await api.post("/applications", json=application_body(), headers=provider), 201
+        )
+        url = f"/applications/{applied['application_id']}"
+        ok(await api.post(f"{url}/sworn-declaration", json={}, headers=AGENCY))
+        proxy.reset()
+        chosen = ok(
+            await api.post(f"{url}/audits", json={"bureau_id": BUREAU_ID}, headers=provider), 201
+        )
+        window = proxy.snapshot()
+        assert chosen["application_id"] == applied["application_id"]
+        assert ok(await api.get(f"/audits/{chosen['audit_id']}", headers=provider)) == chosen
+    assert window.new_connections == 0
+    assert_one_read_one_write(window)  # the last: statements prepared by the ones before
+
+
+async def test_choosing_the_follow_up_bureau_stays_within_its_round_trips(
+    api: httpx.AsyncClient, counted: tuple[RoundTripProxy, str], clock: FixedClock
+) -> None:
+    """The registration is found by its number in the command's one read."""
+    proxy = counted[0]
+    for n in range(20_300, 20_303):
+        provider = auth(Role.PROVIDER, enterprise_number=str(enterprise_number(n)))
+        number = await registered_conditionally(api, clock, provider)
+        proxy.reset()
+        chosen = ok(
+            await api.post(
+                f"/registrations/{number}/follow-up-audits",
+                json={"bureau_id": BUREAU_ID},
+                headers=provider,
+            ),
+            201,
+        )
+        window = proxy.snapshot()
+        assert chosen["audit_type"] == "conditional_follow_up"
+        assert ok(await api.get(f"/audits/{chosen['audit_id']}", headers=provider)) == chosen
+    assert window.new_connections == 0
     assert_one_read_one_write(window)  # the last: statements prepared by the ones before
