@@ -6,6 +6,13 @@ A token is what an OAuth2 client-credentials flow hands a client: ``sub`` (the c
 with a shared secret (HS256, ``KMOP_JWT_SECRET``; the development secret outside production) or
 with public keys (RS256: ``KMOP_JWT_PUBLIC_KEY`` or ``KMOP_JWKS_URL``). Verification is PyJWT's.
 
+A client sends the same token with every request until it expires, so a verified token is kept
+(``TokenVerifier.cache_size`` of them, the oldest dropped first), keyed by the whole token
+string, until its ``exp`` (with the clock skew): checking it again would give the same answer
+until then, since its signature, audience, issuer and lifetime cannot change and ``nbf`` and
+``iat`` only lie further in the past. Tokens verified with a JWKS URL's keys are not kept: a
+key the server withdraws must stop its tokens at once.
+
 No token or a bad one: 401 with ``WWW-Authenticate``. A role that may not use a route: 403.
 A bureau or provider asking for another's resource gets 404 (``app.api.scope``).
 """
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -37,6 +45,9 @@ MAX_TOKEN_BYTES = 8192
 # NumericDate claims (RFC 7519 section 2): JSON numbers. PyJWT also takes "1700000000" (int()).
 _TIME_CLAIMS = ("exp", "iat", "nbf")
 KEYS_RETRY_AFTER_SECONDS = 30
+# Verified tokens kept per process: a few hundred bytes each, so about a MiB at most in practice
+# (8 KiB each at worst, the longest accepted).
+VERIFIED_TOKENS_KEPT = 4096
 
 
 class Unauthenticated(KmopError):
@@ -93,7 +104,13 @@ class Principal:
 class TokenVerifier:
     """Checks signatures and claims; built once per app from the settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cache_size: int = VERIFIED_TOKENS_KEPT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.audience = settings.jwt_audience
         self.max_lifetime = settings.jwt_max_lifetime_seconds
         self.issuer = settings.jwt_issuer
@@ -106,6 +123,12 @@ class TokenVerifier:
             raise ValueError(
                 "no way to verify tokens: set KMOP_JWT_SECRET, KMOP_JWT_PUBLIC_KEY or KMOP_JWKS_URL"
             )
+        # Only HS256 accepted: no need to read the header for the algorithm first (PyJWT parses
+        # the whole token again for that); PyJWT refuses any other "alg" itself.
+        self._hs256_only = bool(self._secret) and not (self._public_key or self._jwks)
+        self.cache_size = cache_size
+        self._clock = clock
+        self._verified: dict[str, tuple[Principal, float]] = {}  # token -> (who, valid until)
 
     async def _key(self, token: str, algorithm: str) -> Any:
         if algorithm == "HS256" and self._secret:
@@ -124,11 +147,25 @@ class TokenVerifier:
             raise Unauthenticated(
                 f"the bearer token is longer than {MAX_TOKEN_BYTES} bytes", invalid_token=True
             )
+        kept = self._verified.get(token)
+        if kept is not None:
+            principal, valid_until = kept
+            if self._clock() < valid_until:
+                return principal
+            del self._verified[token]
+            raise Unauthenticated(
+                "the bearer token is not valid: Signature has expired", invalid_token=True
+            )
+        key: Any
         try:
-            algorithm = jwt.get_unverified_header(token).get("alg", "")
+            if self._hs256_only:
+                algorithm, key = "HS256", self._secret
+            else:
+                algorithm = jwt.get_unverified_header(token).get("alg", "")
+                key = await self._key(token, algorithm)
             claims = jwt.decode(
                 token,
-                await self._key(token, algorithm),
+                key,
                 algorithms=[algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
@@ -140,7 +177,23 @@ class TokenVerifier:
             raise Unauthenticated(
                 f"the bearer token is not valid: {exc}", invalid_token=True
             ) from None
-        return _principal(claims)
+        principal = _principal(claims)
+        if algorithm == "HS256" or self._public_key:  # not a JWKS URL's key
+            self._keep(token, principal, claims["exp"] + CLOCK_SKEW_SECONDS)
+        return principal
+
+    @property
+    def kept(self) -> int:
+        """How many verified tokens are kept."""
+        return len(self._verified)
+
+    def _keep(self, token: str, principal: Principal, valid_until: float) -> None:
+        """PyJWT accepts a token while ``now < exp + leeway``: so does the kept one."""
+        if self.cache_size <= 0:
+            return
+        while len(self._verified) >= self.cache_size:
+            del self._verified[next(iter(self._verified))]  # the oldest kept
+        self._verified[token] = (principal, valid_until)
 
     def _check_lifetime(self, claims: dict[str, Any]) -> None:
         """``exp``, ``iat`` and ``nbf`` are JSON numbers, and the token lives at most

@@ -31,11 +31,10 @@ async def plan_audit(
     principal: BureauPrincipal,
     command: CommandDep,
 ) -> Response:
-    async with command.engine.connect() as conn:
-        unit_key = (await queries.find_audit(conn, audit_id, principal))["unit_key"]
     assert principal.bureau_id is not None
     plan = PlanAudit(audit_id, principal.bureau_id, body.visit_date, body.planned_hours)
-    return await command.on_unit(unit_key, plan, replies.audit(audit_id, principal))
+    located = queries.locate_audit(audit_id, principal)
+    return await command.on_located(located, plan, replies.located_audit(audit_id, located))
 
 
 @router.post(
@@ -51,8 +50,6 @@ async def submit_audit_report(
     principal: BureauPrincipal,
     command: CommandDep,
 ) -> Response:
-    async with command.engine.connect() as conn:
-        unit_key = (await queries.find_audit(conn, audit_id, principal))["unit_key"]
     assert principal.bureau_id is not None
     report = SubmitAuditReport(
         audit_id=audit_id,
@@ -66,4 +63,6 @@ async def submit_audit_report(
         follow_up_deadline=body.follow_up_deadline,
         norm_version=body.norm_version,
     )
-    return await command.on_unit(unit_key, report, replies.audit(audit_id, principal, created=True))
+    located = queries.locate_audit(audit_id, principal)
+    render = replies.located_audit(audit_id, located, created=True)
+    return await command.on_located(located, report, render)

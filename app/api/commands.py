@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.auth import Principal, authenticate
+from app.api.auth import Principal, authenticate, bearer
 from app.api.correlation import current_request_id
 from app.api.idempotency import (
     HEADER as IDEMPOTENCY_HEADER,
@@ -42,7 +42,7 @@ from app.domain.decider import Command
 from app.errors import ErrorKind, KmopError
 from app.events import EventMetadata
 from app.pg import Statement
-from app.services.registrations import Finish, Outcome, RegistrationService
+from app.services.registrations import Finish, Located, Outcome, RegistrationService
 from app.services.transaction import Transaction
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
@@ -194,10 +194,24 @@ class CommandContext:
 
         return await self.run(execute, render)
 
+    async def on_located(self, located: Located, command: Command, render: Render) -> Response:
+        """Run a command of the registration process on the unit ``located`` finds in the
+        command's own read (``RegistrationService.execute_located``)."""
+
+        async def execute(finish: Finish) -> object:
+            return await self.service.execute_located(
+                located,
+                command,
+                self.metadata,
+                expected_version=self.expected_version,
+                finish=finish,
+            )
+
+        return await self.run(execute, render)
+
 
 async def command_context(
     request: Request,
-    principal: Annotated[Principal, Depends(authenticate)],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -217,6 +231,12 @@ async def command_context(
         ),
     ] = None,
 ) -> CommandContext:
+    # The route's role dependency (``app.api.auth.require``) authenticated the caller before
+    # this one runs, FastAPI solving a route's dependencies in order: depending on
+    # ``authenticate`` again would cost a second solve of it and of the bearer scheme.
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        principal = await authenticate(request, await bearer(request))
     idempotency = None
     if idempotency_key is not None:
         body = await request.body()

@@ -87,14 +87,11 @@ async def choose_audit_bureau(
     principal: ProviderPrincipal,
     command: CommandDep,
 ) -> Response:
-    async with command.engine.connect() as conn:
-        found = await queries.application(conn, application_id, principal)
     audit_id = new_id("audit")
     choose = ChooseAuditBureau(audit_id, body.bureau_id, application_id=application_id)
-
-    return await command.on_unit(
-        found.registration_id, choose, replies.audit(audit_id, principal, created=True)
-    )
+    located = queries.locate_application(application_id, principal)
+    render = replies.located_audit(audit_id, None, created=True)
+    return await command.on_located(located, choose, render)
 
 
 @router.post(
@@ -111,12 +108,11 @@ async def choose_follow_up_bureau(
     principal: ProviderPrincipal,
     command: CommandDep,
 ) -> Response:
-    async with command.engine.connect() as conn:
-        unit_key = (await queries.find_unit(conn, ref, principal))["unit_key"]
     audit_id = new_id("audit")
     choose = ChooseAuditBureau(audit_id, body.bureau_id, follow_up=True)
-
-    return await command.on_unit(unit_key, choose, replies.audit(audit_id, principal, created=True))
+    located = queries.locate_unit(ref, principal)
+    render = replies.located_audit(audit_id, None, created=True)
+    return await command.on_located(located, choose, render)
 
 
 @router.post(
@@ -131,11 +127,9 @@ async def react_to_failed_audit(
     principal: ProviderPrincipal,
     command: CommandDep,
 ) -> Response:
-    async with command.engine.connect() as conn:
-        unit_key = (await queries.find_audit(conn, audit_id, principal))["unit_key"]
     react = ReactToFailedAudit(audit_id, body.reaction)
-
-    return await command.on_unit(unit_key, react, replies.audit(audit_id, principal))
+    located = queries.locate_audit(audit_id, principal)
+    return await command.on_located(located, react, replies.located_audit(audit_id, located))
 
 
 # --- the public profile ---------------------------------------------------------------------

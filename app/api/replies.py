@@ -1,8 +1,9 @@
 """Replies of the command routes: the resulting state of the resource a command acted on,
 rendered inside the command's transaction (``app.api.commands``).
 
-A new application's reply is made from the unit's state in hand (what the projections were just
-given): no read. The others read the projections in the transaction, after its writes."""
+A new application's reply, and an audit's after a command on it, are made from what is in hand
+(the unit's state, the events, what the projections were just given, the row the command's read
+found): no read. The others read the projections in the transaction, after its writes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.api.auth import Principal, Role
 from app.api.commands import Render, Reply
 from app.domain.registration import ApplicationStatus, UnitState
 from app.events.catalog import unit_key_from_stream
-from app.services.registrations import Outcome
+from app.services.registrations import Located, Outcome
 from app.services.transaction import Transaction
 
 
@@ -62,12 +63,16 @@ def application(application_id: str, principal: Principal, *, created: bool = Fa
     return render
 
 
-def audit(audit_id: str, principal: Principal, *, created: bool = False) -> Render:
+def located_audit(audit_id: str, located: Located | None, *, created: bool = False) -> Render:
+    """The reply of a command on an audit ``located`` found (``queries.locate_audit``; None:
+    the command made the audit): made from the audit's row as the command's read found it and
+    the outcome, no read."""
+
     async def render(tx: Transaction, outcome: Any) -> Reply:
-        view = await queries.audit(tx, audit_id, principal)
+        found = located.value if located is not None else None
         return Reply(
             201 if created else 200,
-            view,
+            queries.audit_after(audit_id, found, outcome),
             location=f"/audits/{audit_id}" if created else None,
             version=outcome.version,
         )

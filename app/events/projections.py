@@ -88,6 +88,10 @@ class Projected:
     version: int
     event: DomainEvent
     recorded_at: datetime
+    # A later event of the same command follows on the same unit: the unit's row is written
+    # from the state after that one, so this one's would be overwritten in the same
+    # transaction (a first grant still numbers the unit).
+    superseded: bool = False
 
 
 _UPSERT_REGISTRATION = text(
@@ -516,8 +520,13 @@ class Projector:
         self, conn: Executes, unit_key: str, state: UnitState, item: Projected
     ) -> None:
         row = registration_row(unit_key, state, item.version, item.recorded_at)
-        if state.first_registered_on is None:  # never registered: no number to give, and a
-            await conn.execute(_UPSERT_REGISTRATION, row)  # command's write can wait (deferred)
+        # Only a grant registers a unit (``first_registered_on`` is set by nothing else), and
+        # the grant that first registered it numbered it: after any other event there is no
+        # number to give, and the write can wait with the command's others (deferred, no
+        # round trip of its own).
+        if state.first_registered_on is None or not isinstance(item.event, RegistrationGranted):
+            if not item.superseded:
+                await conn.execute(_UPSERT_REGISTRATION, row)
             return
         serial = await conn.scalar(_UPSERT_REGISTRATION, row)
         if serial is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache, partial
 from typing import Any, Generic, Protocol, TypeVar
@@ -72,7 +72,7 @@ from app.events.catalog import (
     rating_stream_id,
     unit_stream_id,
 )
-from app.events.projections import NUMBERING_LOCK, Projected, Projector
+from app.events.projections import NUMBERING_LOCK, Change, Projected, Projector, changes
 from app.events.store import prepare_append
 from app.metrics import Metrics
 from app.pg import Pool, Statement, together
@@ -106,12 +106,17 @@ class UnknownResource(KmopError):
 
 @dataclass(frozen=True, slots=True)
 class Outcome(Generic[S]):
-    """What a command did: the stream's version and state after it, and the new events."""
+    """What a command did: the stream's version and state after it, and the new events; what
+    a reply is made of without reading again: the stream's events before them (``before``) and
+    what the new ones changed in the projections other than ``registrations`` (``changes``,
+    as ``app.events.projections.changes`` defines them)."""
 
     stream_id: str
     version: int
     state: S
     events: tuple[DomainEvent, ...]
+    before: tuple[DomainEvent, ...] = ()
+    changes: tuple[Change, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +145,25 @@ class Finish(Protocol):
     async def __call__(self, tx: Transaction, outcome: Any) -> None:
         """After the command's writes are deferred, before it commits: what it writes
         commits or rolls back with the events."""
+
+
+@dataclass(slots=True)
+class Located:
+    """A unit's stream found by one of its resources (an audit), within the caller's scope, by
+    the command's one read: ``row`` reads one JSON array whose first element is the unit's key
+    (NULL: no such resource the caller may see, ``UnknownResource(missing)``). Once read,
+    ``value`` is the array, as it was before the command (for its reply)."""
+
+    row: Statement
+    missing: str
+    value: list[Any] | None = None
+
+    @property
+    def stream_read(self) -> Statement:
+        """The events of the stream ``row`` names, in the same statement."""
+        n = len(self.row.args) + 1
+        sql = f"{_STREAM_EVENTS_WHERE} stream_id = ${n} || (({self.row.sql}) ->> 0)"
+        return Statement(sql, (*self.row.args, unit_stream_id("")))
 
 
 @dataclass(slots=True)
@@ -187,10 +211,11 @@ _HOLDER_AS_OF = (
 )
 
 # The reads of a command, each one value in the command's one read statement.
-_STREAM_EVENTS = (
+_STREAM_EVENTS_WHERE = (
     "SELECT json_agg(json_build_array(event_type, schema_version, data) ORDER BY version)"
-    " FROM events WHERE stream_id = $1"
+    " FROM events WHERE"
 )
+_STREAM_EVENTS = f"{_STREAM_EVENTS_WHERE} stream_id = $1"
 # Every bureau's stream head: its state kept in the process is current while they agree.
 _BUREAU_HEADS = Statement(
     "SELECT json_object_agg(b.bureau_id, json_build_array(h.version, encode(h.hash, 'hex')))"
@@ -284,6 +309,32 @@ class RegistrationService:
             finish=finish,
             context=True,
             identifier=_identifier_check(command),
+        )
+
+    async def execute_located(
+        self,
+        located: Located,
+        command: Command,
+        metadata: EventMetadata | None = None,
+        *,
+        expected_version: int | None = None,
+        finish: Finish | None = None,
+    ) -> Outcome[UnitState]:
+        """``execute`` on the unit ``located`` finds in the command's one read (no lookup of
+        its own before the command)."""
+        if isinstance(command, SubmitApplication):
+            raise ValueError("a new application names its unit: execute it on the unit")
+        stream = _Stream("", UNIT_STREAM, UnitState(), evolve, "")
+        return await self._run(
+            stream,
+            partial(decide, command),
+            metadata,
+            expected_version=expected_version,
+            numbering=isinstance(command, RecordDecision),
+            finish=finish,
+            context=True,
+            identifier=_identifier_check(command),
+            located=located,
         )
 
     async def execute_bureau(
@@ -428,6 +479,7 @@ class RegistrationService:
         identifier: tuple[str, str, Statement] | None = None,
         fact: _Fact | None = None,
         lock: int | None = None,
+        located: Located | None = None,
     ) -> Outcome[S]:
         for attempt in range(1, self.attempts + 1):
             try:
@@ -443,6 +495,7 @@ class RegistrationService:
                     identifier,
                     fact,
                     lock,
+                    located,
                 )
             except ConcurrencyConflict as conflict:
                 if expected_version is not None:
@@ -469,13 +522,15 @@ class RegistrationService:
         identifier: tuple[str, str, Statement] | None,
         fact: _Fact | None,
         lock: int | None,
+        located: Located | None = None,
     ) -> Outcome[S]:
         # Events are recorded at the clock's time; ``now`` (the deadline job's --now) only
         # sets the instant the rules judge at, so nothing is ever recorded in the future.
         recorded_at = self.clock.now()
         at = now or recorded_at
         lookup = finish.lookup if finish is not None else None
-        reads = [Statement(_STREAM_EVENTS, (stream.stream_id,))]
+        reads = [located.stream_read, located.row] if located else []
+        reads = reads or [Statement(_STREAM_EVENTS, (stream.stream_id,))]
         reads += [_BUREAU_HEADS] if context else []
         reads += [identifier[2]] if identifier else []
         reads += [fact.statement] if fact else []
@@ -485,6 +540,12 @@ class RegistrationService:
         async with self.pg.connection() as conn, Transaction.begin(conn, lock=lock) as tx:
             values = list(await conn.fetchrow(*_args(_one_read(reads))))
             recorded, values = values[0] or [], values[1:]
+            if located is not None:
+                located.value = values.pop(0)
+                if located.value is None:
+                    raise UnknownResource(located.missing)
+                unit_key = str(located.value[0])
+                stream = replace(stream, stream_id=unit_stream_id(unit_key), unit_key=unit_key)
             heads = values.pop(0) if context else None
             in_use = values.pop(0) if identifier else False
             if fact is not None:
@@ -492,10 +553,11 @@ class RegistrationService:
             if finish is not None and lookup is not None:
                 finish.recalled(values.pop(0))
             state = stream.initial
+            before = []
             for event_type, schema_version, data in recorded:
-                state = stream.evolve(
-                    state, self.registry.deserialize(event_type, schema_version, data)
-                )
+                event = self.registry.deserialize(event_type, schema_version, data)
+                before.append(event)
+                state = stream.evolve(state, event)
             version = len(recorded)
             if expected_version is not None and expected_version != version:
                 raise StaleVersion(expected_version, version)
@@ -503,6 +565,7 @@ class RegistrationService:
                 raise errors.IdentifierInUse(f"{identifier[0]} {identifier[1]!r} is already in use")
             rules = await self._context(conn, heads or {}) if context else Context()
             events: Sequence[DomainEvent] = decide_(state, at, rules)
+            made: list[Change] = []
             if events:
                 tx.append(
                     prepare_append(
@@ -515,8 +578,15 @@ class RegistrationService:
                         recorded_at=recorded_at,
                     )
                 )
-                state = await self._project(tx, stream, state, version, events, recorded_at)
-            outcome = Outcome(stream.stream_id, version + len(events), state, tuple(events))
+                state = await self._project(tx, stream, state, version, events, recorded_at, made)
+            outcome = Outcome(
+                stream.stream_id,
+                version + len(events),
+                state,
+                tuple(events),
+                tuple(before),
+                tuple(made),
+            )
             if finish is not None:
                 await finish(tx, outcome)
         return outcome
@@ -529,13 +599,19 @@ class RegistrationService:
         version: int,
         events: Sequence[DomainEvent],
         recorded_at: datetime,
+        made: list[Change],
     ) -> S:
-        """Fold the new events and project them; their writes wait in ``tx`` (deferred)."""
+        """Fold the new events and project them; their writes wait in ``tx`` (deferred). What
+        they change in the tables other than ``registrations`` is added to ``made``."""
         for offset, event in enumerate(events, start=1):
             state = stream.evolve(state, event)
             unit = (stream.unit_key, state) if stream.unit_key else None
-            projected = Projected(stream.stream_id, version + offset, event, recorded_at)
+            superseded = offset < len(events)
+            projected = Projected(
+                stream.stream_id, version + offset, event, recorded_at, superseded
+            )
             await self.projector.apply(tx, projected, unit)  # type: ignore[arg-type]
+            made.extend(changes(projected, unit))  # type: ignore[arg-type]
         return state
 
     async def _context(self, conn: Any, heads: dict[str, list[Any]]) -> Context:

@@ -1,6 +1,8 @@
 """The round trips a command costs, counted on the wire: a new application is BEGIN, one read,
 one write, COMMIT (README "How a command reaches PostgreSQL"), with or without an
-Idempotency-Key. The app's connection to PostgreSQL goes through ``bench/pgproxy.py``, which
+Idempotency-Key; so is an audit report, its audit found by the command's own read and its reply
+made from what the command has in hand, also on a unit registered already (no round trip for
+its number). The app's connection to PostgreSQL goes through ``bench/pgproxy.py``, which
 reads the protocol and counts the messages the client then waits on (Sync, Query, Flush); a
 warm-up first opens the connections and prepares the statements, as a running service has."""
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import pytest
@@ -18,7 +21,17 @@ from app.main import create_app
 from app.services.clock import FixedClock
 from app.settings import Settings
 from bench.pgproxy import RoundTripProxy, Window, proxy_to, url_through
-from tests.api.support import AGENCY, application_body, auth, bureau_body, ok
+from tests.api.support import (
+    AGENCY,
+    BUREAU,
+    BUREAU_ID,
+    application_body,
+    at,
+    auth,
+    bureau_body,
+    ok,
+    report_body,
+)
 from tests.integration.scenarios import enterprise_number
 
 COMMAND_ROUND_TRIPS = 4  # issue 12: at most 4 per command
@@ -102,3 +115,176 @@ async def test_a_replayed_key_reads_and_writes_nothing_more(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.content == first.content
     assert window.round_trips <= 3, dict(window.statements)  # BEGIN, the read, ROLLBACK
+
+
+# --- audit reports ---------------------------------------------------------------------------
+
+VISIT = date(2026, 1, 15)
+FOLLOW_UP_VISIT = date(2026, 5, 4)
+
+
+async def planned_audit(api: httpx.AsyncClient, clock: FixedClock, provider: dict[str, str]) -> str:
+    """An application of ``provider`` declared, its audit assigned to bureau-kiwa and planned."""
+    clock.set(at(date(2026, 1, 5)))
+    applied = ok(await api.post("/applications", json=application_body(), headers=provider), 201)
+    application_id = applied["application_id"]
+    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
+    audit_id: str = ok(
+        await api.post(
+            f"/applications/{application_id}/audits",
+            json={"bureau_id": BUREAU_ID},
+            headers=provider,
+        ),
+        201,
+    )["audit_id"]
+    plan = {"visit_date": VISIT.isoformat(), "planned_hours": "6"}
+    ok(await api.post(f"/audits/{audit_id}/plan", json=plan, headers=BUREAU))
+    return audit_id
+
+
+async def registered_conditionally(
+    api: httpx.AsyncClient, clock: FixedClock, provider: dict[str, str]
+) -> str:
+    """A unit of ``provider`` registered conditionally: its registration number."""
+    audit_id = await planned_audit(api, clock, provider)
+    clock.set(at(date(2026, 1, 16)))
+    conditional = report_body(
+        range(1, 6),
+        visit=VISIT,
+        not_met=[3],
+        result="conditionally_passed",
+        follow_up_deadline=date(2026, 7, 16),
+    )
+    reported = ok(
+        await api.post(f"/audits/{audit_id}/reports", json=conditional, headers=BUREAU), 201
+    )
+    clock.set(at(date(2026, 1, 20)))
+    decision = f"/applications/{reported['application_id']}/decision"
+    granted = ok(await api.post(decision, json={"granted": True}, headers=AGENCY))
+    number: str = granted["registration_number"]
+    return number
+
+
+async def planned_follow_up(
+    api: httpx.AsyncClient, clock: FixedClock, provider: dict[str, str]
+) -> str:
+    """A unit of ``provider`` registered conditionally, its follow-up audit planned."""
+    number = await registered_conditionally(api, clock, provider)
+    follow_up: str = ok(
+        await api.post(
+            f"/registrations/{number}/follow-up-audits",
+            json={"bureau_id": BUREAU_ID},
+            headers=provider,
+        ),
+        201,
+    )["audit_id"]
+    plan = {"visit_date": FOLLOW_UP_VISIT.isoformat(), "planned_hours": "2"}
+    ok(await api.post(f"/audits/{follow_up}/plan", json=plan, headers=BUREAU))
+    clock.set(at(date(2026, 5, 5)))
+    return follow_up
+
+
+async def counted_report(
+    api: httpx.AsyncClient, proxy: RoundTripProxy, audit_id: str, body: dict[str, object]
+) -> tuple[Window, dict[str, object]]:
+    proxy.reset()
+    reply = ok(await api.post(f"/audits/{audit_id}/reports", json=body, headers=BUREAU), 201)
+    window = proxy.snapshot()
+    assert window.new_connections == 0, "a connection was opened: the warm-up was too short"
+    return window, reply
+
+
+def assert_one_read_one_write(window: Window) -> None:
+    assert window.round_trips <= COMMAND_ROUND_TRIPS, (window.round_trips, dict(window.statements))
+    assert window.turns <= COMMAND_ROUND_TRIPS, (window.turns, dict(window.statements))
+    statements = [sql.split()[0].upper() for sql in window.statements.elements()]
+    assert sorted(statements) == ["BEGIN", "COMMIT", "SELECT", "WITH"], window.statements
+
+
+async def test_an_audit_report_stays_within_its_round_trips(
+    api: httpx.AsyncClient, counted: tuple[RoundTripProxy, str], clock: FixedClock
+) -> None:
+    proxy = counted[0]
+    audits = [
+        await planned_audit(api, clock, auth(Role.PROVIDER, enterprise_number=str(kbo)))
+        for kbo in (enterprise_number(n) for n in range(20_000, 20_004))
+    ]
+    clock.set(at(date(2026, 1, 16)))
+    body = report_body(range(1, 6), visit=VISIT)
+    ok(await api.post(f"/audits/{audits[0]}/reports", json=body, headers=BUREAU), 201)  # warm-up
+    for audit_id in audits[1:]:
+        window, reply = await counted_report(api, proxy, audit_id, body)
+        assert_one_read_one_write(window)
+        assert reply["status"] == "reported"
+        assert ok(await api.get(f"/audits/{audit_id}", headers=BUREAU)) == reply
+
+
+async def test_a_report_on_a_registered_unit_stays_within_its_round_trips(
+    api: httpx.AsyncClient, counted: tuple[RoundTripProxy, str], clock: FixedClock
+) -> None:
+    """The follow-up audit's report on a unit registered conditionally (two events: the report,
+    the follow-up passed): the unit has its number, and its row is written once, from the state
+    after both, with the command's one write."""
+    proxy = counted[0]
+    body = report_body([3], visit=FOLLOW_UP_VISIT, audit_type="conditional_follow_up")
+    for n in range(20_100, 20_103):
+        provider = auth(Role.PROVIDER, enterprise_number=str(enterprise_number(n)))
+        follow_up = await planned_follow_up(api, clock, provider)
+        window, reply = await counted_report(api, proxy, follow_up, body)
+        registration = ok(
+            await api.get(f"/registrations/{reply['registration_id']}", headers=AGENCY)
+        )
+        assert registration["registration_kind"] == "full"  # the follow-up made it whole
+        assert registration["registration_number"] is not None
+        assert registration["version"] == reply["version"]
+        assert ok(await api.get(f"/audits/{follow_up}", headers=BUREAU)) == reply
+    assert_one_read_one_write(window)  # the last: statements prepared by the ones before
+
+
+async def test_choosing_a_bureau_stays_within_its_round_trips(
+    api: httpx.AsyncClient, counted: tuple[RoundTripProxy, str], clock: FixedClock
+) -> None:
+    """The application (or, for a follow-up, the registration) is found by the command's one
+    read, and the new audit's reply is made from what the command has in hand."""
+    proxy = counted[0]
+    clock.set(at(date(2026, 1, 5)))
+    for n in range(20_200, 20_204):
+        provider = auth(Role.PROVIDER, enterprise_number=str(enterprise_number(n)))
+        applied = ok(
+            await api.post("/applications", json=application_body(), headers=provider), 201
+        )
+        url = f"/applications/{applied['application_id']}"
+        ok(await api.post(f"{url}/sworn-declaration", json={}, headers=AGENCY))
+        proxy.reset()
+        chosen = ok(
+            await api.post(f"{url}/audits", json={"bureau_id": BUREAU_ID}, headers=provider), 201
+        )
+        window = proxy.snapshot()
+        assert chosen["application_id"] == applied["application_id"]
+        assert ok(await api.get(f"/audits/{chosen['audit_id']}", headers=provider)) == chosen
+    assert window.new_connections == 0
+    assert_one_read_one_write(window)  # the last: statements prepared by the ones before
+
+
+async def test_choosing_the_follow_up_bureau_stays_within_its_round_trips(
+    api: httpx.AsyncClient, counted: tuple[RoundTripProxy, str], clock: FixedClock
+) -> None:
+    """The registration is found by its number in the command's one read."""
+    proxy = counted[0]
+    for n in range(20_300, 20_303):
+        provider = auth(Role.PROVIDER, enterprise_number=str(enterprise_number(n)))
+        number = await registered_conditionally(api, clock, provider)
+        proxy.reset()
+        chosen = ok(
+            await api.post(
+                f"/registrations/{number}/follow-up-audits",
+                json={"bureau_id": BUREAU_ID},
+                headers=provider,
+            ),
+            201,
+        )
+        window = proxy.snapshot()
+        assert chosen["audit_type"] == "conditional_follow_up"
+        assert ok(await api.get(f"/audits/{chosen['audit_id']}", headers=provider)) == chosen
+    assert window.new_connections == 0
+    assert_one_read_one_write(window)  # the last: statements prepared by the ones before
