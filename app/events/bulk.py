@@ -72,6 +72,7 @@ class MemoryTable:
         self.key = key
         self.rows: dict[Any, dict[str, Any]] = {}
         self._indexes: dict[str, dict[Any, list[Any]]] = {}  # column -> value -> keys
+        self.unions: set[tuple[Any, str]] = set()  # (key, column) of the merged arrays
 
     def apply(self, change: Change) -> None:
         match change:
@@ -97,6 +98,8 @@ class MemoryTable:
                     existing[column] = (
                         value if how is None else _merge(how, existing.get(column), value)
                     )
+                    if how is Merge.UNION:
+                        self.unions.add((row[key_column], column))
                 self._reindex(row[key_column], row)
 
     def _add(self, row: dict[str, Any]) -> None:
@@ -255,35 +258,34 @@ async def write_tables(
 ) -> None:
     """COPY the folded rows into the projection tables of ``schema``, the units numbered by
     ``serials`` (by default ``fold.numbers()``)."""
-    rows: dict[str, list[dict[str, Any]]] = {
-        table: list(memory.rows.values()) for table, memory in fold.tables.items()
-    }
-    rows["registrations"] = list(
-        fold.registration_rows(fold.numbers() if serials is None else serials)
-    )
-    await _order_merged(pg, rows)
-    with _no_garbage_collection():
+    with _no_garbage_collection():  # every row stays alive until it is written, as in the fold
+        rows: dict[str, list[dict[str, Any]]] = {
+            table: list(memory.rows.values()) for table, memory in fold.tables.items()
+        }
+        rows["registrations"] = list(
+            fold.registration_rows(fold.numbers() if serials is None else serials)
+        )
+        await _order_merged(pg, fold.tables.values())
         for table, table_rows in rows.items():
             # Rows are written with the columns they were given, so that the others take the
-            # table's defaults, as the live INSERT leaves them to.
+            # table's defaults, as the live INSERT leaves them to; grouped by those columns in
+            # the order the row has them (a few orders a table: no sort a row).
             by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
             for row in table_rows:
-                columns = tuple(sorted(row))
-                by_columns.setdefault(columns, []).append(tuple(row[c] for c in columns))
+                by_columns.setdefault(tuple(row), []).append(tuple(row.values()))
             for columns, records in by_columns.items():
                 await pg.copy_records_to_table(
                     table, records=records, columns=columns, schema_name=schema
                 )
 
 
-async def _order_merged(pg: asyncpg.Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+async def _order_merged(pg: asyncpg.Connection, tables: Iterable[MemoryTable]) -> None:
     """Merged arrays in the database's order (``ORDER BY`` in the live merge's SQL)."""
     merged = [
         (row, column, value)
-        for table_rows in rows.values()
-        for row in table_rows
-        for column, value in row.items()
-        if isinstance(value, _Union)
+        for table in tables
+        for key, column in table.unions
+        if isinstance(value := (row := table.rows[key]).get(column), _Union)
     ]
     elements = {element for _, _, value in merged for element in value.elements}
     ordered = await pg.fetch("SELECT e FROM unnest($1::text[]) e ORDER BY e", sorted(elements))

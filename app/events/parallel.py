@@ -27,6 +27,7 @@ waits on their pipes without blocking its event loop.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import traceback
 from collections.abc import Callable
@@ -66,25 +67,28 @@ async def fold_and_write(
     workers: int,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Fold every event the REPEATABLE READ transaction ``pg`` is in sees, in ``workers``
-    processes, and COPY the rows into the (empty) tables of ``schema``; note the snapshot and
-    the events in ``fold``; the number of units written."""
-    exported = await pg.fetchval("SELECT pg_export_snapshot()")  # first: the transaction's
-    fold.snapshot = await pg.fetchval("SELECT pg_current_snapshot()::text")
-    events_table = await pg.fetchval(_EVENTS_TABLE)
+    """Fold every event a snapshot taken now sees, in ``workers`` processes, and COPY the rows
+    into the (empty) tables of ``schema``; note the snapshot and the events in ``fold``; the
+    number of units written. ``pg``'s transaction holds the snapshot only until every worker
+    has read its part (so no transaction of the rebuild holds back the server's horizon while
+    the rows are written)."""
     context = multiprocessing.get_context("fork")
     pipes: list[Connection] = []
     processes: list[ForkProcess] = []
     try:
-        for part in range(workers):
-            parent_end, child_end = context.Pipe()
-            job = _Job(dsn, exported, events_table, schema, part, workers, fold)
-            process = context.Process(target=_work, args=(child_end, job), daemon=True)
-            process.start()
-            child_end.close()  # so that a worker that dies is an EOF here, not a hang
-            pipes.append(parent_end)
-            processes.append(process)
-        folded = await asyncio.gather(*(_expect(pipe, "folded", progress) for pipe in pipes))
+        async with pg.transaction(isolation="repeatable_read", readonly=True):
+            exported = await pg.fetchval("SELECT pg_export_snapshot()")  # first: the snapshot
+            fold.snapshot = await pg.fetchval("SELECT pg_current_snapshot()::text")
+            events_table = await pg.fetchval(_EVENTS_TABLE)
+            for part in range(workers):
+                parent_end, child_end = context.Pipe()
+                job = _Job(dsn, exported, events_table, schema, part, workers, fold)
+                process = context.Process(target=_work, args=(child_end, job), daemon=True)
+                process.start()
+                child_end.close()  # so that a worker that dies is an EOF here, not a hang
+                pipes.append(parent_end)
+                processes.append(process)
+            folded = await asyncio.gather(*(_expect(pipe, "folded", progress) for pipe in pipes))
         serials = numbers((unit for part in folded for unit in part), fold.number_base)
         for pipe, part in zip(pipes, folded, strict=True):
             pipe.send({key: serials[key] for key, _ in part})
@@ -140,6 +144,9 @@ def _work(pipe: Connection, job: _Job) -> None:
     """A worker process: its part of the events folded, numbered by the parent, written."""
     # A forked child inherits the parent's running event loop as the running one: forget it.
     asyncio.events._set_running_loop(None)
+    # Everything a worker makes stays alive until it has written its rows and ends: the
+    # collector's passes over that heap (each a pass over every row) would find nothing to free.
+    gc.disable()
     try:
         asyncio.run(_work_async(pipe, job))
     except BaseException:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -55,6 +55,7 @@ from app.domain.events import (
 from app.domain.identifiers import RegistrationNumber
 from app.domain.regions import province_of, region_key
 from app.domain.registration import FOLLOW_UP_AUDITS, AuditStatus, UnitState
+from app.domain.values import replace
 from app.pg import Executes
 
 NUMBERING_LOCK = 7_316_001  # pg_advisory_xact_lock key: transactions that may number units

@@ -130,13 +130,13 @@ async def _build(
     async with engine.connect() as conn:
         pg = (await conn.get_raw_connection()).driver_connection
         assert pg is not None
-        async with pg.transaction(isolation="repeatable_read", readonly=True):
-            if workers > 1:
-                dsn = asyncpg_dsn(engine.url.render_as_string(hide_password=False))
-                units = await fold_and_write(pg, dsn, SCHEMA, fold, workers, progress)
-            else:
+        if workers > 1:
+            dsn = asyncpg_dsn(engine.url.render_as_string(hide_password=False))
+            units = await fold_and_write(pg, dsn, SCHEMA, fold, workers, progress)
+        else:
+            async with pg.transaction(isolation="repeatable_read", readonly=True):
                 await fold_events(pg, fold, progress)
-                units = len(fold.units)
+            units = len(fold.units)
         async with conn.begin():
             if workers <= 1:
                 await write_tables(pg, SCHEMA, fold)
