@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.events import parallel
+from app.events import bulk, parallel
 from app.events.projections import Projector
 from app.events.rebuild import SCHEMA, rebuild_projections
 from tests.integration.scenarios import build_plan
@@ -58,3 +58,19 @@ async def test_a_worker_that_fails_fails_the_rebuild_and_leaves_the_live_tables(
             text("SELECT count(*) FROM pg_namespace WHERE nspname = :s"), {"s": SCHEMA}
         )
     assert left == 0
+
+
+async def test_the_fold_reads_in_the_order_of_the_transaction_ids_not_of_their_text(
+    engine: AsyncEngine,
+) -> None:
+    """The read also selects ``transaction_id::text``: under that column's name, its ORDER BY
+    would sort the text ('1000' before '999') and fold a stream's events out of order."""
+    read = bulk._READ.format(events="events", where=parallel._PART)
+    async with engine.connect() as conn:
+        await conn.execute(text("SET enable_indexscan = off"))  # a plan with its sort keys
+        await conn.execute(text("SET enable_bitmapscan = off"))
+        pg = (await conn.get_raw_connection()).driver_connection
+        assert pg is not None
+        plan = [row[0] for row in await pg.fetch(f"EXPLAIN VERBOSE {read}", 2, 0)]
+    keys = [line.strip() for line in plan if "Sort Key:" in line]
+    assert keys == ['Sort Key: events.transaction_id, events."position"'], plan
