@@ -88,11 +88,11 @@ async def fold_and_write(
                 child_end.close()  # so that a worker that dies is an EOF here, not a hang
                 pipes.append(parent_end)
                 processes.append(process)
-            folded = await asyncio.gather(*(_expect(pipe, "folded", progress) for pipe in pipes))
+            folded = await _from_all(pipes, "folded", progress)
         serials = numbers((unit for part in folded for unit in part), fold.number_base)
         for pipe, part in zip(pipes, folded, strict=True):
             pipe.send({key: serials[key] for key, _ in part})
-        done = await asyncio.gather(*(_expect(pipe, "written", progress) for pipe in pipes))
+        done = await _from_all(pipes, "written", progress)
         fold.events += sum(events for events, _ in done)
         return sum(units for _, units in done)
     finally:
@@ -102,6 +102,19 @@ async def fold_and_write(
             process.join()
         for pipe in pipes:
             pipe.close()
+
+
+async def _from_all(
+    pipes: list[Connection], kind: str, progress: Callable[[int], None] | None
+) -> list[Any]:
+    """Each worker's next message of ``kind``; the first failure stops the waiting for the
+    others (the caller then ends them)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_expect(pipe, kind, progress)) for pipe in pipes]
+    except ExceptionGroup as failures:
+        raise failures.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 async def _expect(pipe: Connection, kind: str, progress: Callable[[int], None] | None) -> Any:
