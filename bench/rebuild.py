@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/rebuild.py                          # 200,000 and 1,000,000 events
     .venv/bin/python bench/rebuild.py --events 20000 --database-url postgresql://...
+    .venv/bin/python bench/rebuild.py --workers 1,2                # each, fresh and over full
 
 For each size: a fresh database (built by the migrations, dropped afterwards) on the server at
 ``--database-url`` (default: the local server), filled by ``bench/history.py`` (realistic
@@ -15,8 +16,12 @@ histories decided in-process, COPYed in batches). Then, timed, in the same run:
 * **over full projections**: the same call again, now that the tables are full, as an operator's
   rebuild of a live database: new tables built beside them, then swapped in.
 
-Each line also gives the benchmark process's CPU seconds (``time.process_time``) over the same
-interval: on this shared machine the wall-clock rate follows the load, the CPU cost much less.
+Both for each ``--workers`` count (processes that fold, ``app.events.parallel``; 1: in the
+benchmark's own process; default ``1,2``), the tables emptied before each "fresh" one.
+
+Each line also gives the client's CPU seconds over the same interval, the benchmark process's
+and its worker processes' (``getrusage``): on this shared machine the wall-clock rate follows
+the load, the CPU cost much less.
 
 The target (issue 12): >= 50,000 events/s on 1,000,000 events, in both cases.
 """
@@ -27,6 +32,7 @@ import argparse
 import asyncio
 import os
 import platform
+import resource
 import sys
 import time
 import uuid
@@ -38,7 +44,7 @@ from sqlalchemy.engine import make_url
 
 from app import db, embedded
 from app.events.bulk import PAGE
-from app.events.projections import Projector
+from app.events.projections import PROJECTION_TABLES, Projector
 from app.events.rebuild import rebuild_projections
 from app.settings import normalize_database_url
 from bench.history import load_store
@@ -47,7 +53,7 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 TODAY = date(2026, 11, 25)
 
 
-async def one_size(admin_url: str, events: int) -> None:
+async def one_size(admin_url: str, events: int, workers: list[int]) -> None:
     name = f"kmop_bench_rebuild_{uuid.uuid4().hex[:8]}"
     admin_dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
     url = make_url(admin_url).set(database=name).render_as_string(False)
@@ -64,18 +70,24 @@ async def one_size(admin_url: str, events: int) -> None:
             if done[0] % 100_000 < n:
                 print(f"\r  rebuilt {done[0]:,}", end="", file=sys.stderr, flush=True)
 
-        cpu = time.process_time()
+        cpu = client_cpu()
         read, read_seconds = await raw_read(dsn)
-        read_cpu = time.process_time() - cpu
+        read_cpu = client_cpu() - cpu
         rebuilt = []
-        for case in ("fresh", "over full projections"):
-            before = load()
-            started, cpu = time.perf_counter(), time.process_time()
-            report = await rebuild_projections(engine, Projector(), progress=progress)
-            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-            rebuilt.append((case, report.events, seconds, cpu, before, load()))
-            done[0] = 0
-            print(file=sys.stderr)
+        for count in workers:
+            async with engine.begin() as conn:  # "fresh": the projection tables empty
+                await conn.execute(text(f"TRUNCATE {', '.join(PROJECTION_TABLES)}"))
+            for case in ("fresh", "over full projections"):
+                before = load()
+                started, cpu = time.perf_counter(), client_cpu()
+                report = await rebuild_projections(
+                    engine, Projector(), progress=progress, workers=count
+                )
+                seconds, cpu = time.perf_counter() - started, client_cpu() - cpu
+                what = f"rebuild, {case}, {count} worker{'s' if count > 1 else ''}"
+                rebuilt.append((what, report.events, seconds, cpu, before, load()))
+                done[0] = 0
+                print(file=sys.stderr)
         async with engine.connect() as conn:
             units = await conn.scalar(text("SELECT count(*) FROM registrations"))
             size = await conn.scalar(
@@ -88,9 +100,9 @@ async def one_size(admin_url: str, events: int) -> None:
             f"| {read_seconds:,.1f} | {read / read_seconds:,.0f} | {read_cpu:,.1f} | — |",
             flush=True,
         )
-        for case, events_done, seconds, cpu, before, after in rebuilt:
+        for what, events_done, seconds, cpu, before, after in rebuilt:
             print(
-                f"| {events_done:,} | {units:,} | {size} | | | rebuild, {case} | {seconds:,.1f} "
+                f"| {events_done:,} | {units:,} | {size} | | | {what} | {seconds:,.1f} "
                 f"| {events_done / seconds:,.0f} | {cpu:,.1f} | {before} → {after} |",
                 flush=True,
             )
@@ -98,6 +110,14 @@ async def one_size(admin_url: str, events: int) -> None:
         conn = await asyncpg.connect(admin_dsn)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+def client_cpu() -> float:
+    """CPU seconds of this process and of its (ended) worker processes so far."""
+    own, workers = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
 
 
 def load() -> str:
@@ -123,7 +143,7 @@ async def raw_read(dsn: str) -> tuple[int, float]:
         await conn.close()
 
 
-async def main(admin_url: str, sizes: list[int]) -> None:
+async def main(admin_url: str, sizes: list[int], workers: list[int]) -> None:
     conn = await asyncpg.connect(
         make_url(admin_url).set(drivername="postgresql").render_as_string(False)
     )
@@ -139,7 +159,7 @@ async def main(admin_url: str, sizes: list[int]) -> None:
     )
     print("|---:|---:|---|---:|---:|---|---:|---:|---:|---|")
     for size in sizes:
-        await one_size(admin_url, size)
+        await one_size(admin_url, size, workers)
     print(f"load average at the end {load()}; target: >= 50,000 events/s at 1,000,000 events")
 
 
@@ -149,6 +169,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--events", default="200000,1000000", help="comma-separated store sizes (events)"
     )
+    parser.add_argument(
+        "--workers", default="1,2", help="comma-separated counts of rebuild worker processes"
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.events.split(",")]
-    asyncio.run(main(normalize_database_url(args.database_url), sizes))
+    workers = [int(count) for count in args.workers.split(",")]
+    asyncio.run(main(normalize_database_url(args.database_url), sizes, workers))

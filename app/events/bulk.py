@@ -1,8 +1,10 @@
 """Projections in bulk: every event folded in memory, each table written at once by COPY.
 
 The rows are those the live path writes, from the same definitions: ``evolve`` folds each unit,
-``registration_row`` makes its row from the last state and ``next_serial`` numbers it at the
-event that first registers it, in the global order; ``changes`` gives what every event changes
+``registration_row`` makes its row from the last state and ``next_serial`` numbers the units
+in the global order (transaction id, position) of the events that first registered them, once
+every event is folded (``Fold.numbers``: the events may have been folded in several processes,
+``app.events.parallel``); ``changes`` gives what every event changes
 in the other tables, applied here to rows in memory (``MemoryTable``) instead of by one SQL
 statement each. What the database adds itself (column defaults, the generated ``themes``, the
 search columns its trigger fills, the order of a merged array) it adds here too: rows are
@@ -19,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,8 +52,8 @@ PAGE = 5000  # events a fetch
 
 _READ = """
     SELECT position, stream_id, stream_type, version, event_type, schema_version,
-           data::text AS data, recorded_at
-    FROM events ORDER BY transaction_id, position
+           data::text AS data, recorded_at, transaction_id::text AS xid
+    FROM {events} {where} ORDER BY transaction_id, position
 """
 _SNAPSHOT = "SELECT pg_current_snapshot()::text"
 
@@ -70,6 +72,7 @@ class MemoryTable:
         self.key = key
         self.rows: dict[Any, dict[str, Any]] = {}
         self._indexes: dict[str, dict[Any, list[Any]]] = {}  # column -> value -> keys
+        self.unions: set[tuple[Any, str]] = set()  # (key, column) of the merged arrays
 
     def apply(self, change: Change) -> None:
         match change:
@@ -95,6 +98,8 @@ class MemoryTable:
                     existing[column] = (
                         value if how is None else _merge(how, existing.get(column), value)
                     )
+                    if how is Merge.UNION:
+                        self.unions.add((row[key_column], column))
                 self._reindex(row[key_column], row)
 
     def _add(self, row: dict[str, Any]) -> None:
@@ -126,35 +131,40 @@ def _merge(how: Merge, old: Any, new: Any) -> Any:
     return _Union(frozenset(elements | set(new or ())))
 
 
+Order = tuple[int, int]  # an event's place in the global order: (transaction id, position)
+
+
 @dataclass(slots=True)
 class Fold:
-    """Every event so far, folded: the units' states and numbers, the other tables' rows."""
+    """Every event so far, folded: the units' states, the other tables' rows, and where in the
+    global order each registered unit was first registered (its number follows from that)."""
 
     registry: EventRegistry
     number_base: int
     units: dict[str, UnitState] = field(default_factory=dict)
     last: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # version, recorded at
-    serials: dict[str, int] = field(default_factory=dict)
-    highest: int | None = None
+    registered: dict[str, Order] = field(default_factory=dict)  # unit key -> first registered
     tables: dict[str, MemoryTable] = field(default_factory=dict)
     events: int = 0
     snapshot: str = ""  # pg_snapshot of the events folded: every event it sees, no other
+    new_units: int = 0  # units whose first event came after the fold (in the catch-up)
 
-    def unit(self, item: Projected) -> tuple[str, UnitState]:
-        """Fold a unit's event: (unit key, state after it), numbered as live would number it."""
+    def unit(self, item: Projected, order: Order | None = None) -> tuple[str, UnitState]:
+        """Fold a unit's event: (unit key, state after it); ``order``, the event's place in the
+        global order, is noted if the event registers the unit for the first time."""
         key = unit_key_from_stream(item.stream_id)
         state = self.units[key] = evolve(self.units.get(key, _NO_STATE), item.event)
         self.last[key] = (item.version, item.recorded_at)
-        if state.first_registered_on is not None and key not in self.serials:
-            self.serials[key] = self.highest = next_serial(self.highest, self.number_base)
+        if order is not None and state.first_registered_on is not None:
+            self.registered.setdefault(key, order)
         return key, state
 
     def add(self, row: asyncpg.Record) -> None:
         """Fold one stored event into the rows in memory."""
-        _, stream_id, stream_type, version, event_type, schema_version, data, at = row
+        position, stream_id, stream_type, version, event_type, schema_version, data, at, xid = row
         event = self.registry.deserialize_json(event_type, schema_version, data)
         item = Projected(stream_id, version, event, at)
-        unit = self.unit(item) if stream_type == UNIT_STREAM else None
+        unit = self.unit(item, (int(xid), position)) if stream_type == UNIT_STREAM else None
         for change in changes(item, unit):
             table = self.tables.get(change.table)
             if table is None:
@@ -163,17 +173,31 @@ class Fold:
             table.apply(change)
         self.events += 1
 
-    def registration_rows(self) -> Iterator[dict[str, Any]]:
+    def numbers(self) -> dict[str, int]:
+        """Every registered unit's serial: the n-th first registration in the global order gets
+        the n-th, as live (``Projector.registration``)."""
+        return numbers(self.registered.items(), self.number_base)
+
+    def registration_rows(self, serials: dict[str, int]) -> Iterator[dict[str, Any]]:
         for key, state in self.units.items():
             version, at = self.last[key]
             row = registration_row(key, state, version, at)
-            serial = self.serials.get(key)
+            serial = serials.get(key)
             assert state.unit is not None
             row["registration_serial"] = serial
             row["registration_number"] = (
                 None if serial is None else str(RegistrationNumber(state.unit.service_type, serial))
             )
             yield row
+
+
+def numbers(registered: Iterable[tuple[str, Order]], base: int) -> dict[str, int]:
+    """Serials for units by the place of their first registration in the global order."""
+    serials: dict[str, int] = {}
+    highest: int | None = None
+    for key, _ in sorted(registered, key=lambda unit: unit[1]):
+        serials[key] = highest = next_serial(highest, base)
+    return serials
 
 
 _NO_STATE = UnitState()
@@ -204,12 +228,19 @@ def _no_garbage_collection() -> Iterator[None]:
 
 
 async def fold_events(
-    pg: asyncpg.Connection, fold: Fold, progress: Callable[[int], None] | None = None
+    pg: asyncpg.Connection,
+    fold: Fold,
+    progress: Callable[[int], None] | None = None,
+    *,
+    events: str = "events",
+    where: str = "",
+    args: tuple[Any, ...] = (),
 ) -> None:
-    """Fold every event the REPEATABLE READ transaction ``pg`` is in sees, in the global order
-    (transaction id, position), and note its snapshot in ``fold.snapshot``."""
+    """Fold every event the REPEATABLE READ transaction ``pg`` is in sees (of those ``where``
+    keeps, with ``args``), in the global order (transaction id, position), and note its
+    snapshot in ``fold.snapshot``."""
     fold.snapshot = await pg.fetchval(_SNAPSHOT)  # the transaction's, from its first statement
-    cursor = await pg.cursor(_READ)
+    cursor = await pg.cursor(_READ.format(events=events, where=where), *args)
     with _no_garbage_collection():
         fetching = asyncio.ensure_future(cursor.fetch(PAGE))
         while page := await fetching:
@@ -223,35 +254,39 @@ async def fold_events(
         await fetching
 
 
-async def write_tables(pg: asyncpg.Connection, schema: str, fold: Fold) -> None:
-    """COPY the folded rows into the (empty) projection tables of ``schema``."""
-    rows: dict[str, list[dict[str, Any]]] = {
-        table: list(memory.rows.values()) for table, memory in fold.tables.items()
-    }
-    rows["registrations"] = list(fold.registration_rows())
-    await _order_merged(pg, rows)
-    with _no_garbage_collection():
+async def write_tables(
+    pg: asyncpg.Connection, schema: str, fold: Fold, serials: dict[str, int] | None = None
+) -> None:
+    """COPY the folded rows into the projection tables of ``schema``, the units numbered by
+    ``serials`` (by default ``fold.numbers()``)."""
+    with _no_garbage_collection():  # every row stays alive until it is written, as in the fold
+        rows: dict[str, list[dict[str, Any]]] = {
+            table: list(memory.rows.values()) for table, memory in fold.tables.items()
+        }
+        rows["registrations"] = list(
+            fold.registration_rows(fold.numbers() if serials is None else serials)
+        )
+        await _order_merged(pg, fold.tables.values())
         for table, table_rows in rows.items():
             # Rows are written with the columns they were given, so that the others take the
-            # table's defaults, as the live INSERT leaves them to.
+            # table's defaults, as the live INSERT leaves them to; grouped by those columns in
+            # the order the row has them (a few orders a table: no sort a row).
             by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
             for row in table_rows:
-                columns = tuple(sorted(row))
-                by_columns.setdefault(columns, []).append(tuple(row[c] for c in columns))
+                by_columns.setdefault(tuple(row), []).append(tuple(row.values()))
             for columns, records in by_columns.items():
                 await pg.copy_records_to_table(
                     table, records=records, columns=columns, schema_name=schema
                 )
 
 
-async def _order_merged(pg: asyncpg.Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+async def _order_merged(pg: asyncpg.Connection, tables: Iterable[MemoryTable]) -> None:
     """Merged arrays in the database's order (``ORDER BY`` in the live merge's SQL)."""
     merged = [
         (row, column, value)
-        for table_rows in rows.values()
-        for row in table_rows
-        for column, value in row.items()
-        if isinstance(value, _Union)
+        for table in tables
+        for key, column in table.unions
+        if isinstance(value := (row := table.rows[key]).get(column), _Union)
     ]
     elements = {element for _, _, value in merged for element in value.elements}
     ordered = await pg.fetch("SELECT e FROM unnest($1::text[]) e ORDER BY e", sorted(elements))

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -65,6 +65,7 @@ from app.domain.identifiers import RegistrationNumber
 from app.domain.projects import ProjectStatus
 from app.domain.regions import province_of, region_key
 from app.domain.registration import FOLLOW_UP_AUDITS, AuditStatus, UnitState
+from app.domain.values import replace
 from app.events.catalog import project_id_from_stream
 from app.pg import Executes
 

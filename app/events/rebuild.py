@@ -28,9 +28,11 @@ the checkpoints are untouched.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -44,9 +46,11 @@ from app.events.bulk import (
     live_schema,
     write_tables,
 )
-from app.events.catalog import REGISTRY, UNIT_STREAM
+from app.events.catalog import REGISTRY, UNIT_STREAM, unit_key_from_stream
+from app.events.parallel import fold_and_write
 from app.events.projections import NUMBERING_LOCK, PROJECTION_TABLES, Projected, Projector
 from app.events.registry import EventRegistry
+from app.pg import asyncpg_dsn
 
 SCHEMA = "kmop_rebuild"  # where the new tables are built
 REPLACED = "kmop_replaced"  # where the old ones go at the swap, to be dropped
@@ -56,6 +60,9 @@ CATCH_UP_ROUNDS = 10
 SWAP_WAIT = 0.05  # s: the swap's first lock_timeout; doubled after each try, up to SWAP_WAIT_MAX
 SWAP_WAIT_MAX = 1.0
 SWAP_TRIES = 50
+# Processes that fold and write (``app.events.parallel``); 1: in this process. Two, as the
+# measurements in BENCHMARKS.md support on two cores (the server reads and writes beside them).
+WORKERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +84,11 @@ async def rebuild_projections(
     registry: EventRegistry = REGISTRY,
     progress: Callable[[int], None] | None = None,
     phase: Callable[[str], Awaitable[None]] | None = None,
+    workers: int = WORKERS,
 ) -> RebuildReport:
     """Rebuild beside the live tables and swap them in; ``progress`` is told of the events
     folded, ``phase`` awaited when the new tables are ``"built"`` (before the catch-up) and
-    ``"swapped"`` (after the commit)."""
+    ``"swapped"`` (after the commit); ``workers`` processes fold (1: this one)."""
     started = time.perf_counter()
     fold = Fold(registry, projector.number_base)
     async with engine.connect() as conn:
@@ -93,7 +101,7 @@ async def rebuild_projections(
             async with conn.begin():
                 await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
                 await create_tables(conn, live, SCHEMA)
-            await _build(engine, live, fold, progress)
+            units = await _build(engine, live, fold, progress, workers)
             if phase is not None:
                 await phase("built")
             for _ in range(CATCH_UP_ROUNDS):
@@ -102,27 +110,40 @@ async def rebuild_projections(
             tries = await _swap(conn, live, projector, fold, progress)
             if phase is not None:
                 await phase("swapped")
+            units += fold.new_units
         finally:
             await _drop_schemas(conn)
             await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": REBUILD_LOCK})
             await conn.commit()
-    return RebuildReport(fold.events, len(fold.units), time.perf_counter() - started, tries)
+    return RebuildReport(fold.events, units, time.perf_counter() - started, tries)
 
 
 async def _build(
-    engine: AsyncEngine, live: str, fold: Fold, progress: Callable[[int], None] | None
-) -> None:
-    """Fold the events below the horizon and write the new tables, indexed and analyzed."""
+    engine: AsyncEngine,
+    live: str,
+    fold: Fold,
+    progress: Callable[[int], None] | None,
+    workers: int,
+) -> int:
+    """Fold the events below the horizon and write the new tables, indexed and analyzed; the
+    units written."""
     async with engine.connect() as conn:
         pg = (await conn.get_raw_connection()).driver_connection
         assert pg is not None
-        async with pg.transaction(isolation="repeatable_read", readonly=True):
-            await fold_events(pg, fold, progress)
+        if workers > 1:
+            dsn = asyncpg_dsn(engine.url.render_as_string(hide_password=False))
+            units = await fold_and_write(pg, dsn, SCHEMA, fold, workers, progress)
+        else:
+            async with pg.transaction(isolation="repeatable_read", readonly=True):
+                await fold_events(pg, fold, progress)
+            units = len(fold.units)
         async with conn.begin():
-            await write_tables(pg, SCHEMA, fold)
+            if workers <= 1:
+                await write_tables(pg, SCHEMA, fold)
             await create_indexes(conn, live, SCHEMA)
             for table in PROJECTION_TABLES:
                 await conn.execute(text(f"ANALYZE {SCHEMA}.{table}"))
+    return units
 
 
 _SINCE = text(
@@ -137,6 +158,14 @@ _SINCE = text(
 )
 
 
+_EARLIER = text(
+    """
+    SELECT stream_id, version, event_type, schema_version, data::text AS data, recorded_at
+    FROM events WHERE stream_id = ANY(CAST(:streams AS text[])) ORDER BY stream_id, version
+    """
+)
+
+
 async def _catch_up(
     conn: AsyncConnection,
     projector: Projector,
@@ -146,15 +175,34 @@ async def _catch_up(
     """Project the events ``fold.snapshot`` did not see and the statement's snapshot sees into
     the new tables (first on the search path), by the live path; the number of events."""
     rows = (await conn.execute(_SINCE, {"seen": fold.snapshot})).all()
+    await _fold_units_before(conn, fold, rows)
     for row in rows:
         event = fold.registry.deserialize_json(row.event_type, row.schema_version, row.data)
         projected = Projected(row.stream_id, row.version, event, row.recorded_at)
         unit = fold.unit(projected) if row.stream_type == UNIT_STREAM else None
         await projector.apply(conn, projected, unit)
+        if row.stream_type == UNIT_STREAM and row.version == 1:
+            fold.new_units += 1
     fold.events += len(rows)
     if progress is not None and rows:
         progress(len(rows))
     return len(rows)
+
+
+async def _fold_units_before(conn: AsyncConnection, fold: Fold, rows: Sequence[Any]) -> None:
+    """Fold into ``fold.units`` the earlier events of the units ``rows`` continue that it does
+    not hold (those folded in worker processes): their states before ``rows``."""
+    first: dict[str, int] = {}  # stream -> its first version in rows
+    for row in rows:
+        continued = row.stream_type == UNIT_STREAM and row.version > 1
+        if continued and unit_key_from_stream(row.stream_id) not in fold.units:
+            first.setdefault(row.stream_id, row.version)
+    if not first:
+        return
+    for row in await conn.execute(_EARLIER, {"streams": sorted(first)}):
+        if row.version < first[row.stream_id]:
+            event = fold.registry.deserialize_json(row.event_type, row.schema_version, row.data)
+            fold.unit(Projected(row.stream_id, row.version, event, row.recorded_at))
 
 
 async def _catch_up_round(

@@ -1,0 +1,76 @@
+"""A rebuild folded in several processes gives the rows one process gives, numbers included.
+
+``app.events.parallel`` cuts the events into parts by the key of the rows they change and folds
+each part in its own process; the registration numbers are given afterwards from the global
+order of the first registrations. Over the six-year history of ``test_rebuild`` (units,
+bureaus, ratings, profiles, stops and expiries, the deadline job) every table must come out as
+the live projections wrote it, with one process (``workers=1``, the path ``projections verify``
+takes too) and with several, including more parts than units of some kinds.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.events import bulk, parallel
+from app.events.projections import Projector
+from app.events.rebuild import SCHEMA, rebuild_projections
+from tests.integration.scenarios import build_plan
+from tests.integration.test_rebuild import SEED, differences, run_history, snapshot
+
+
+async def test_one_process_and_several_give_the_live_rows(engine: AsyncEngine) -> None:
+    plan = build_plan(SEED + 2, size=120)
+    service, _ = await run_history(engine, plan)
+    live = await snapshot(engine)
+    # every table has rows, so that each kind of stream (unit, bureau, provider, rating) is cut
+    assert all(live.values()), {table: len(rows) for table, rows in live.items()}
+    async with engine.connect() as conn:
+        events = await conn.scalar(text("SELECT count(*) FROM events"))
+    numbered = [row for row in live["registrations"] if row["registration_serial"] is not None]
+    assert len(numbered) > 50
+
+    for workers in (1, 2, 5):
+        report = await rebuild_projections(engine, service.projector, workers=workers)
+        rebuilt = await snapshot(engine)
+        assert rebuilt == live, (workers, differences(live, rebuilt))
+        assert report.events == events, workers
+        assert report.units == len(plan.units), workers
+
+
+async def test_a_worker_that_fails_fails_the_rebuild_and_leaves_the_live_tables(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = build_plan(SEED + 3, size=20)
+    service, _ = await run_history(engine, plan)
+    live = await snapshot(engine)
+    # a part's read that the server refuses, as a broken worker would end
+    monkeypatch.setattr(parallel, "_PART", "WHERE no_such_column = $1 AND $2 = $2")
+
+    with pytest.raises(parallel.WorkerFailed, match="no_such_column"):
+        await rebuild_projections(engine, Projector(service.projector.number_base), workers=2)
+
+    assert await snapshot(engine) == live
+    async with engine.connect() as conn:
+        left = await conn.scalar(
+            text("SELECT count(*) FROM pg_namespace WHERE nspname = :s"), {"s": SCHEMA}
+        )
+    assert left == 0
+
+
+async def test_the_fold_reads_in_the_order_of_the_transaction_ids_not_of_their_text(
+    engine: AsyncEngine,
+) -> None:
+    """The read also selects ``transaction_id::text``: under that column's name, its ORDER BY
+    would sort the text ('1000' before '999') and fold a stream's events out of order."""
+    read = bulk._READ.format(events="events", where=parallel._PART)
+    async with engine.connect() as conn:
+        await conn.execute(text("SET enable_indexscan = off"))  # a plan with its sort keys
+        await conn.execute(text("SET enable_bitmapscan = off"))
+        pg = (await conn.get_raw_connection()).driver_connection
+        assert pg is not None
+        plan = [row[0] for row in await pg.fetch(f"EXPLAIN VERBOSE {read}", 2, 0)]
+    keys = [line.strip() for line in plan if "Sort Key:" in line]
+    assert keys == ['Sort Key: events.transaction_id, events."position"'], plan
