@@ -53,7 +53,7 @@ PAGE = 5000  # events a fetch
 _READ = """
     SELECT position, stream_id, stream_type, version, event_type, schema_version,
            data::text AS data, recorded_at, transaction_id::text AS xid
-    FROM {events} {where} ORDER BY transaction_id, position
+    FROM {events} e {where} ORDER BY transaction_id, position
 """
 _SNAPSHOT = "SELECT pg_current_snapshot()::text"
 

@@ -9,11 +9,13 @@ SNAPSHOT``), so together they see exactly the events the parent's snapshot sees.
 The parts are cut so that no row of a projection table takes events of two parts: every event
 that changes a row is in the part of that row's key. Units, their applications and audits, and
 the public row and profile of an enterprise all belong to the enterprise: a unit's stream
-(``unit:<enterprise>:…``), a provider's (``provider:<enterprise>``) and a rating (whose row is
-its provider's, ``provider_enterprise_number``) go to the part of that enterprise number; any
-other stream (a bureau's) to the part of its stream id. Within a part the events are folded in
-the global order, as in one process. Should a change ever cross parts, the primary keys built
-after the load refuse the duplicate rows (an upsert's) rather than keep them.
+(``unit:<enterprise>:…``), a provider's (``provider:<enterprise>``), a rating (whose row is
+its provider's, ``provider_enterprise_number``) and a project (the provider its first event
+names: a rating of the project changes the project's row too) go to the part of that
+enterprise number; any other stream (a bureau's) to the part of its stream id. Within a part
+the events are folded in the global order, as in one process. Should a change ever cross
+parts, the primary keys built after the load refuse the duplicate rows (an upsert's) rather
+than keep them.
 
 Registration numbers follow the global order across parts: each worker sends the place
 (transaction id, position) of every first registration it folded; the parent numbers them all
@@ -38,17 +40,26 @@ from typing import Any
 import asyncpg
 
 from app.events.bulk import Fold, Order, fold_events, numbers, write_tables
-from app.events.catalog import PROVIDER_STREAM, RATING_STREAM, UNIT_STREAM
+from app.events.catalog import PROJECT_STREAM, PROVIDER_STREAM, RATING_STREAM, UNIT_STREAM
 from app.events.registry import EventRegistry
 
-# The part an event belongs to: a hash of the key of the rows it changes (above), modulo $1.
-_PART = f"""
-    WHERE (hashtext(COALESCE(CASE stream_type
-        WHEN '{UNIT_STREAM}' THEN split_part(stream_id, ':', 2)
-        WHEN '{PROVIDER_STREAM}' THEN split_part(stream_id, ':', 2)
-        WHEN '{RATING_STREAM}' THEN data->>'provider_enterprise_number'
-        END, stream_id)) & 2147483647) % $1 = $2
+
+# The part an event belongs to: a hash of the key of the rows it changes (above), modulo $1. A
+# project's events go with the provider its first event names (a rating of the project changes
+# the project's row too, and a rating goes with its provider); a project naming no provider, by
+# its stream id.
+def _part(events: str) -> str:
+    return f"""
+    WHERE (hashtext(COALESCE(CASE e.stream_type
+        WHEN '{UNIT_STREAM}' THEN split_part(e.stream_id, ':', 2)
+        WHEN '{PROVIDER_STREAM}' THEN split_part(e.stream_id, ':', 2)
+        WHEN '{RATING_STREAM}' THEN e.data->>'provider_enterprise_number'
+        WHEN '{PROJECT_STREAM}' THEN (SELECT f.data->>'provider_enterprise_number' FROM {events} f
+            WHERE f.stream_id = e.stream_id AND f.version = 1)
+        END, e.stream_id)) & 2147483647) % $1 = $2
 """
+
+
 _EVENTS_TABLE = (
     "SELECT format('%I.%I', relnamespace::regnamespace::text, relname) FROM pg_class"
     " WHERE oid = 'events'::regclass"
@@ -179,7 +190,7 @@ async def _work_async(pipe: Connection, job: _Job) -> None:
                 fold,
                 lambda n: pipe.send(("progress", n)),
                 events=job.events,
-                where=_PART,
+                where=_part(job.events),
                 args=(job.parts, job.part),
             )
         registered: list[tuple[str, Order]] = list(fold.registered.items())
