@@ -502,7 +502,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--max-rate",
         type=float,
-        default=400,
+        default=2000,
         help="the most this service's commands/s the prepared data allows",
     )
     parser.add_argument(
