@@ -117,6 +117,30 @@ class Registered:
     registration_id: str
 
 
+async def audit_planned(
+    api: httpx.AsyncClient,
+    application_id: str,
+    provider: dict[str, str],
+    *,
+    visit: date = VISIT,
+    hours: str = "6",
+) -> str:
+    """The application's sworn declaration received, its audit assigned to bureau-kiwa (which
+    must be appointed) by ``provider`` and planned on ``visit``: the audit's id."""
+    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
+    audit_id: str = ok(
+        await api.post(
+            f"/applications/{application_id}/audits",
+            json={"bureau_id": BUREAU_ID},
+            headers=provider,
+        ),
+        201,
+    )["audit_id"]
+    plan = {"visit_date": visit.isoformat(), "planned_hours": hours}
+    ok(await api.post(f"/audits/{audit_id}/plan", json=plan, headers=BUREAU))
+    return audit_id
+
+
 async def register(
     api: httpx.AsyncClient,
     clock: FixedClock,
@@ -137,17 +161,7 @@ async def register(
         201,
     )
     application_id = created["application_id"]
-    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
-    audit_id = ok(
-        await api.post(
-            f"/applications/{application_id}/audits",
-            json={"bureau_id": BUREAU_ID},
-            headers=provider,
-        ),
-        201,
-    )["audit_id"]
-    plan = {"visit_date": VISIT.isoformat(), "planned_hours": "6"}
-    ok(await api.post(f"/audits/{audit_id}/plan", json=plan, headers=BUREAU))
+    audit_id = await audit_planned(api, application_id, provider)
     clock.set(at(date(2026, 1, 16)))
     report = report_body(range(1, 6), visit=VISIT)
     ok(await api.post(f"/audits/{audit_id}/reports", json=report, headers=BUREAU), 201)

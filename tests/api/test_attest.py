@@ -15,11 +15,12 @@ from app.services.clock import FixedClock
 from tests.api.support import (
     AGENCY,
     BUREAU,
-    BUREAU_ID,
     OTHER_PROVIDER,
     PROVIDER,
     PROVIDER_KBO,
+    application_body,
     at,
+    audit_planned,
     bureau_body,
     ok,
     problem,
@@ -127,29 +128,12 @@ async def test_a_renewal_gives_a_new_document_with_the_new_period_and_decision(
     assert "Geldig tot en met 19 januari 2031" in text_of(before.content)
 
     clock.set(at(date(2030, 9, 1)))
-    body = {
-        "service_type": "opleiding",
-        "track": "renewal",
-        "provider_name": "Vormingscentrum Vinçotte Łódź",
-        "bank_account": "be68 5390 0754 7034",
-        "activities": "Opleidingen digitale vaardigheden voor kmo's",
-        "themes": ["digitalisering", "innovatie"],
-    }
+    body = application_body(track="renewal", provider_name="Vormingscentrum Vinçotte Łódź")
     application_id = ok(await api.post("/applications", json=body, headers=PROVIDER), 201)[
         "application_id"
     ]
-    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
-    audit_id = ok(
-        await api.post(
-            f"/applications/{application_id}/audits",
-            json={"bureau_id": BUREAU_ID},
-            headers=PROVIDER,
-        ),
-        201,
-    )["audit_id"]
     visit = date(2030, 9, 15)
-    plan = {"visit_date": visit.isoformat(), "planned_hours": "6"}
-    ok(await api.post(f"/audits/{audit_id}/plan", json=plan, headers=BUREAU))
+    audit_id = await audit_planned(api, application_id, PROVIDER, visit=visit)
     clock.set(at(date(2030, 9, 16)))
     report = report_body(range(1, 6), visit=visit, audit_type="renewal")
     ok(await api.post(f"/audits/{audit_id}/reports", json=report, headers=BUREAU), 201)

@@ -27,6 +27,7 @@ from tests.api.support import (
     BUREAU_ID,
     application_body,
     at,
+    audit_planned,
     auth,
     bureau_body,
     ok,
@@ -127,19 +128,7 @@ async def planned_audit(api: httpx.AsyncClient, clock: FixedClock, provider: dic
     """An application of ``provider`` declared, its audit assigned to bureau-kiwa and planned."""
     clock.set(at(date(2026, 1, 5)))
     applied = ok(await api.post("/applications", json=application_body(), headers=provider), 201)
-    application_id = applied["application_id"]
-    ok(await api.post(f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY))
-    audit_id: str = ok(
-        await api.post(
-            f"/applications/{application_id}/audits",
-            json={"bureau_id": BUREAU_ID},
-            headers=provider,
-        ),
-        201,
-    )["audit_id"]
-    plan = {"visit_date": VISIT.isoformat(), "planned_hours": "6"}
-    ok(await api.post(f"/audits/{audit_id}/plan", json=plan, headers=BUREAU))
-    return audit_id
+    return await audit_planned(api, applied["application_id"], provider, visit=VISIT)
 
 
 async def registered_conditionally(
