@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -178,3 +179,42 @@ async def test_a_theme_and_a_region_find_what_each_finds(loaded: Pool) -> None:
                         ), (query, page, limit)
     assert max(sizes) > 100  # pages beyond the first
     assert 0 in sizes  # and nothing found
+
+
+async def test_a_broad_word_sorted_by_validity_or_filtered_by_rating_is_not_paged_by_name(
+    loaded: Pool,
+) -> None:
+    """The page bounded by name serves name order only: a broad word sorted by validity, or
+    with a minimum rating, takes the one statement that sorts and filters every match."""
+    async with loaded.connection(custom_plans=True) as conn:
+        for broad in BROAD:
+            matches = await everything(conn, broad, DAY)
+            rows = await search.fetch(
+                conn,
+                "SELECT r.enterprise_number, max(r.valid_until) AS until FROM registrations r"
+                f" WHERE r.enterprise_number = ANY(CAST(:matches AS text[])) AND"
+                f" {search._IN_FORCE_SQL} GROUP BY r.enterprise_number",
+                {"matches": matches, "today": DAY},
+            )
+            until = {row["enterprise_number"]: row["until"] for row in rows}
+            by_validity = sorted(matches, key=lambda kbo: -until[kbo].toordinal())
+            query = replace(broad, sort=search.Sort.VALIDITY)
+            for page, limit in ((1, 20), (3, 100)):
+                found = await search.search(conn, query, today=DAY, page=page, limit=limit)
+                got = [item["enterprise_number"] for item in found.items]
+                assert (got, found.total, found.exact, found.more) == expected(
+                    by_validity, page, limit
+                ), (query, page, limit)
+            rated = {
+                row["enterprise_number"]
+                for row in await search.fetch(
+                    conn,
+                    "SELECT enterprise_number FROM provider_ratings WHERE rating_count > 0"
+                    " AND round(rating_sum::numeric / rating_count, 1) >= 1",
+                    {},
+                )
+            }
+            query = replace(broad, min_rating=1)
+            found = await search.search(conn, query, today=DAY, page=1, limit=20)
+            got = [item["enterprise_number"] for item in found.items]
+            assert got == [kbo for kbo in matches if kbo in rated][:20], query
