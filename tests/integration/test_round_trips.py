@@ -9,7 +9,7 @@ warm-up first opens the connections and prepares the statements, as a running se
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import date
 
 import httpx
@@ -31,6 +31,8 @@ from tests.api.support import (
     auth,
     bureau_body,
     ok,
+    problem,
+    register,
     report_body,
 )
 from tests.integration.scenarios import enterprise_number
@@ -277,3 +279,147 @@ async def test_choosing_the_follow_up_bureau_stays_within_its_round_trips(
         assert ok(await api.get(f"/audits/{chosen['audit_id']}", headers=provider)) == chosen
     assert window.new_connections == 0
     assert_one_read_one_write(window)  # the last: statements prepared by the ones before
+
+
+# --- subsidy projects ------------------------------------------------------------------------
+
+FILED = date(2026, 2, 10)
+
+
+def project_body(project_id: str, number: str, n: int) -> dict[str, object]:
+    """A training filed with ``number``'s provider; odd ones name no unit of this registry, and
+    train 2.5 days (the reply shows the days as stored, ``2.50``, and the cap of EUR 250.00)."""
+    body: dict[str, object] = {
+        "project_id": project_id,
+        "client_enterprise_number": str(enterprise_number(777)),
+        "registration_number": number if n % 2 == 0 else "DV.O009999",
+        "service_type": "opleiding",
+        "theme": "digitalisering",
+        "start_date": date(2026, 2, 2).isoformat(),
+        "end_date": date(2026, 2, 4).isoformat(),
+        "price_excluding_vat": "1200",
+        "vat": "252.00",
+        "participants": 4,
+        "training_days": "3" if n % 2 == 0 else "2.5",
+        "catering_cost": "400.00",
+    }
+    return body
+
+
+async def counted_project_command(
+    api: httpx.AsyncClient,
+    proxy: RoundTripProxy,
+    url: str,
+    headers: dict[str, str],
+    body: Mapping[str, object] | None = None,
+    *,
+    key: bool,
+) -> tuple[Window, dict[str, object]]:
+    """One project command, its round trips, and its reply, which must be the project as the
+    caller then reads it (ETag included)."""
+    sent = {**headers, "Idempotency-Key": str(uuid.uuid4())} if key else headers
+    proxy.reset()
+    response = await api.post(url, json=body or {}, headers=sent)
+    window = proxy.snapshot()
+    reply: dict[str, object] = ok(response, 201 if url == "/projects" else 200)
+    project_url = f"/projects/{reply['project_id']}"
+    read = await api.get(project_url, headers=headers)
+    assert ok(read) == reply
+    assert response.headers["ETag"] == read.headers["ETag"] == f'"{reply["version"]}"'
+    if url == "/projects":
+        assert response.headers["Location"] == project_url
+    return window, reply
+
+
+@pytest.mark.parametrize(
+    ("key", "budget"), [(False, COMMAND_ROUND_TRIPS), (True, WITH_KEY_ROUND_TRIPS)]
+)
+async def test_every_project_command_stays_within_its_round_trips(
+    api: httpx.AsyncClient,
+    counted: tuple[RoundTripProxy, str],
+    clock: FixedClock,
+    key: bool,
+    budget: int,
+) -> None:
+    """Recording a project (the agency), confirming or disputing it (its provider), approving,
+    stopping and reclaiming it (the agency): the project is found within the caller's scope by
+    the command's one read, and the reply is made from its row as read and the command's
+    events; each reply is what a read of the project then gives the caller."""
+    proxy = counted[0]
+    provider = auth(Role.PROVIDER, enterprise_number=str(enterprise_number(20_400)))
+    registered = await register(api, clock, provider)
+    registration = ok(await api.get(f"/registrations/{registered.registration_id}", headers=AGENCY))
+    number = registration["registration_number"]
+    clock.set(at(FILED))
+    windows: dict[str, Window] = {}
+    for n in range(4):  # the first two prepare the statements (each caller's scope its own)
+        checked, disputed = f"p-{n}-checked", f"p-{n}-disputed"
+        for project_id in (checked, disputed):
+            body = project_body(project_id, number, n)
+            windows["record"], recorded = await counted_project_command(
+                api, proxy, "/projects", AGENCY, body, key=key
+            )
+            assert recorded["status"] == "to_check"
+        if n % 2 == 1:  # named no unit of this registry: the agency's alone
+            assert recorded["provider_enterprise_number"] is None
+            assert recorded["training_days"] == "2.50"
+            continue
+        url = f"/projects/{checked}"
+        windows["confirm"], confirmed = await counted_project_command(
+            api, proxy, f"{url}/confirmation", provider, key=key
+        )
+        assert (confirmed["status"], confirmed["decision_reason"]) == ("confirmed", None)
+        windows["approve"], approved = await counted_project_command(
+            api, proxy, f"{url}/approval", AGENCY, key=key
+        )
+        assert approved["status"] == "approved"
+        reason = {"reason": "De klant nam niet deel"}
+        windows["reclaim"], reclaimed = await counted_project_command(
+            api, proxy, f"{url}/reclaim", AGENCY, reason, key=key
+        )
+        assert (reclaimed["status"], reclaimed["decision_reason"]) == (
+            "reclaimed",
+            reason["reason"],
+        )
+        url = f"/projects/{disputed}"
+        dispute = {"reason": "client_did_not_enrol", "comment": "Deze klant kennen we niet"}
+        windows["dispute"], disputed_view = await counted_project_command(
+            api, proxy, f"{url}/dispute", provider, dispute, key=key
+        )
+        assert (disputed_view["status"], disputed_view["dispute_comment"]) == (
+            "disputed",
+            dispute["comment"],
+        )
+        windows["stop"], stopped = await counted_project_command(
+            api, proxy, f"{url}/stop", AGENCY, reason, key=key
+        )
+        assert stopped["status"] == "stopped"
+    assert set(windows) == {"record", "confirm", "dispute", "approve", "stop", "reclaim"}
+    for command, window in windows.items():  # the last of each kind
+        assert window.new_connections == 0, command
+        assert window.round_trips <= budget, (command, window.round_trips, dict(window.statements))
+        assert window.turns <= budget, (command, window.turns, dict(window.statements))
+        if not key:
+            assert_one_read_one_write(window)
+
+
+async def test_a_project_command_on_a_project_not_yours_reads_once(
+    api: httpx.AsyncClient, counted: tuple[RoundTripProxy, str], clock: FixedClock
+) -> None:
+    """Another provider's project is not found (404) by the command's one read, before it
+    decides: BEGIN, the read, ROLLBACK."""
+    proxy = counted[0]
+    provider = auth(Role.PROVIDER, enterprise_number=str(enterprise_number(20_500)))
+    other = auth(Role.PROVIDER, enterprise_number=str(enterprise_number(20_501)))
+    registered = await register(api, clock, provider)
+    registration = ok(await api.get(f"/registrations/{registered.registration_id}", headers=AGENCY))
+    clock.set(at(FILED))
+    for n in range(3):
+        body = project_body(f"p-{n}", registration["registration_number"], 0)
+        ok(await api.post("/projects", json=body, headers=AGENCY), 201)
+        proxy.reset()
+        response = await api.post(f"/projects/p-{n}/confirmation", json={}, headers=other)
+        window = proxy.snapshot()
+        problem(response, 404, "not-found")
+    assert window.new_connections == 0
+    assert window.round_trips <= 3, (window.round_trips, dict(window.statements))
