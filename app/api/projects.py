@@ -8,7 +8,7 @@ brochure's reason); the agency approves, stops or reclaims. Every command goes t
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -31,7 +31,7 @@ from app.domain.projects import (
     RecordProject,
     StopProject,
 )
-from app.services.registrations import RegistrationService
+from app.services.registrations import Located, RegistrationService
 from app.services.transaction import Transaction
 
 router = APIRouter()
@@ -44,8 +44,17 @@ def _today(service: RegistrationService) -> date:
 
 
 async def _run(
-    command: CommandDep, project_id: str, do: ProjectCommand, *, created: bool = False
+    command: CommandDep,
+    project_id: str,
+    do: ProjectCommand,
+    *,
+    located: Located | None = None,
+    created: bool = False,
 ) -> Response:
+    """The command on the project's stream; the project (but one being recorded) is found
+    within the caller's scope by the command's one read (``located``: another provider's is not
+    found, 404), and the reply is made from its row as read and the command's events."""
+
     async def execute(finish: Hook) -> object:
         return await command.service.execute_project(
             project_id,
@@ -53,26 +62,28 @@ async def _run(
             command.metadata,
             expected_version=command.expected_version,
             finish=finish,
+            located=located,
         )
 
-    async def render(tx: Transaction, outcome: object) -> Reply:
-        view = await project_queries.project(
-            tx, project_id, command.principal, _today(command.service)
+    async def render(tx: Transaction, outcome: Any) -> Reply:
+        found = located.value if located is not None else None
+        view = project_queries.project_after(
+            project_id, found, outcome, command.principal, _today(command.service)
         )
         return Reply(
             201 if created else 200,
             view,
             location=f"/projects/{project_id}" if created else None,
-            version=view.version,
+            version=outcome.version,
         )
 
     return await command.run(execute, render)
 
 
-async def _found(command: CommandDep, project_id: str) -> None:
-    """The project, within the caller's scope: another provider's is not found (404)."""
-    async with command.engine.connect() as conn:
-        await project_queries.find_project(conn, project_id, command.principal)
+async def _on_found(command: CommandDep, project_id: str, do: ProjectCommand) -> Response:
+    """A command on a project the caller may see."""
+    located = project_queries.locate_project(project_id, command.principal)
+    return await _run(command, project_id, do, located=located)
 
 
 @router.post(
@@ -176,8 +187,7 @@ async def get_project(
 async def confirm_project(
     project_id: ResourceId, principal: ProviderPrincipal, command: CommandDep
 ) -> Response:
-    await _found(command, project_id)
-    return await _run(command, project_id, ConfirmProject())
+    return await _on_found(command, project_id, ConfirmProject())
 
 
 @router.post(
@@ -193,8 +203,7 @@ async def dispute_project(
     principal: ProviderPrincipal,
     command: CommandDep,
 ) -> Response:
-    await _found(command, project_id)
-    return await _run(command, project_id, DisputeProject(body.reason, body.comment))
+    return await _on_found(command, project_id, DisputeProject(body.reason, body.comment))
 
 
 @router.post(
@@ -207,8 +216,7 @@ async def dispute_project(
 async def approve_project(
     project_id: ResourceId, principal: AgencyPrincipal, command: CommandDep
 ) -> Response:
-    await _found(command, project_id)
-    return await _run(command, project_id, ApproveProject())
+    return await _on_found(command, project_id, ApproveProject())
 
 
 @router.post(
@@ -224,8 +232,7 @@ async def stop_project(
     principal: AgencyPrincipal,
     command: CommandDep,
 ) -> Response:
-    await _found(command, project_id)
-    return await _run(command, project_id, StopProject(body.reason))
+    return await _on_found(command, project_id, StopProject(body.reason))
 
 
 @router.post(
@@ -241,5 +248,4 @@ async def reclaim_project(
     principal: AgencyPrincipal,
     command: CommandDep,
 ) -> Response:
-    await _found(command, project_id)
-    return await _run(command, project_id, ReclaimProject(body.reason))
+    return await _on_found(command, project_id, ReclaimProject(body.reason))

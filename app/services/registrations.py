@@ -152,7 +152,8 @@ class Located:
     """A unit's stream found by one of its resources (an audit), within the caller's scope, by
     the command's one read: ``row`` reads one JSON array whose first element is the unit's key
     (NULL: no such resource the caller may see, ``UnknownResource(missing)``). Once read,
-    ``value`` is the array, as it was before the command (for its reply)."""
+    ``value`` is the array, as it was before the command (for its reply). A project's command
+    finds its project's row the same way (``execute_project``)."""
 
     row: Statement
     missing: str
@@ -168,10 +169,12 @@ class Located:
 
 @dataclass(slots=True)
 class _Fact:
-    """One more value a decider needs, read with the command's one read statement."""
+    """One more value a decider needs, read with the command's one read statement. With
+    ``missing``, a NULL value is ``UnknownResource(missing)``, before the command goes on."""
 
     statement: Statement
     value: Any = None
+    missing: str | None = None
 
 
 def _without_context(decide_: Callable[[S, datetime], Sequence[DomainEvent]]) -> Decide[S]:
@@ -428,24 +431,35 @@ class RegistrationService:
         *,
         expected_version: int | None = None,
         finish: Finish | None = None,
+        located: Located | None = None,
     ) -> Outcome[ProjectState]:
         """A command on a subsidy project. Recording one reads, with the project's stream, the
         unit that holds its registration number as of the end of the start date: the findings
-        judge the registration as it stood then (``app/domain/projects.py``)."""
+        judge the registration as it stood then (``app/domain/projects.py``). The others may
+        name the project's row as the caller may see it (``located``, any JSON array): read
+        with the stream, none is ``UnknownResource(located.missing)`` before anything else;
+        ``located.value`` is then the row as it was before the command (for its reply)."""
         if isinstance(command, RecordProject) and command.project_id != project_id:
             raise ValueError("the command's project is not the stream's project")
+        if isinstance(command, RecordProject) and located is not None:
+            raise ValueError("a project being recorded has no row to find yet")
         stream = _Stream(
             project_stream_id(project_id), PROJECT_STREAM, ProjectState(), evolve_project
         )
-        holder: _Fact | None = None
+        fact: _Fact | None = None
         if isinstance(command, RecordProject):
             as_of = end_of_day(command.start_date)
-            holder = _Fact(Statement(_HOLDER_AS_OF, (str(command.registration_number), as_of)))
+            fact = _Fact(Statement(_HOLDER_AS_OF, (str(command.registration_number), as_of)))
+        elif located is not None:
+            fact = _Fact(located.row, missing=located.missing)
 
         def decide_with_holder(
             state: ProjectState, at: datetime, context: Context
         ) -> Sequence[DomainEvent]:
-            return decide_project(command, state, at, self._holder(holder))
+            if located is not None:
+                located.value = fact.value if fact is not None else None
+                return decide_project(command, state, at)
+            return decide_project(command, state, at, self._holder(fact))
 
         return await self._run(
             stream,
@@ -453,7 +467,7 @@ class RegistrationService:
             metadata,
             expected_version=expected_version,
             finish=finish,
-            fact=holder,
+            fact=fact,
         )
 
     def _holder(self, fact: _Fact | None) -> Holder | None:
@@ -550,6 +564,8 @@ class RegistrationService:
             in_use = values.pop(0) if identifier else False
             if fact is not None:
                 fact.value = values.pop(0)
+                if fact.value is None and fact.missing is not None:
+                    raise UnknownResource(fact.missing)
             if finish is not None and lookup is not None:
                 finish.recalled(values.pop(0))
             state = stream.initial
