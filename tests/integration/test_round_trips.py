@@ -2,7 +2,9 @@
 one write, COMMIT (README "How a command reaches PostgreSQL"), with or without an
 Idempotency-Key; so is an audit report, its audit found by the command's own read and its reply
 made from what the command has in hand, also on a unit registered already (no round trip for
-its number). The app's connection to PostgreSQL goes through ``bench/pgproxy.py``, which
+its number); so is every command on a subsidy project, the project found within the caller's
+scope by the command's read and the reply made from its row as read and the command's events.
+The app's connection to PostgreSQL goes through ``bench/pgproxy.py``, which
 reads the protocol and counts the messages the client then waits on (Sync, Query, Flush); a
 warm-up first opens the connections and prepares the statements, as a running service has."""
 
