@@ -16,8 +16,9 @@ a fresh database made for the run and dropped after it:
 * **this service**: ``kmop serve --no-migrate`` (``--workers N`` for each N of ``--workers`` when
   ``kmop serve`` has that option) on a store of ``--store-events`` events filled by
   ``bench/history.py``: ``POST /applications`` (a fresh enterprise per request, its provider
-  token minted beforehand), the same with a unique ``Idempotency-Key`` per request, and
-  ``POST /audits/{id}/reports`` (on audits planned beforehand in the store).
+  token minted beforehand), the same with a unique ``Idempotency-Key`` per request,
+  ``POST /audits/{id}/reports`` (on audits planned beforehand in the store) and ``POST
+  /projects`` (the agency records a new subsidy project per request).
 
 The HTTP contenders are loaded by ``wrk -t2 -c32`` (``bench/loadgen.py``, ``bench/lua/post.lua``):
 a distinct valid body per request, every answer must be 201 or the run fails. A warm-up load
@@ -47,7 +48,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import asyncpg
 import httpx
@@ -181,6 +182,48 @@ class Reports:
             f"/audits/{a.audit_id}/reports\t{self.tokens[a.bureau_id]}"
             for a in (next(self.audits) for _ in range(count))
         ]
+
+
+class Projects:
+    """Subsidy projects the agency records, a new one per request (its id the request's unique
+    key): "/projects<TAB>agency token" lines, filed with ``number`` and starting ``day``."""
+
+    def __init__(self, number: str, day: date) -> None:
+        self.token = mint_token(
+            DEVELOPMENT_JWT_SECRET, subject="agency-lean", role=Role.AGENCY, ttl_seconds=6 * 3600
+        )
+        body = {
+            "project_id": "project-{n}",
+            "client_enterprise_number": str(commands.new_enterprise(999_999)),
+            "registration_number": number,
+            "service_type": "opleiding",
+            "theme": "digitalisering",
+            "start_date": day.isoformat(),
+            "end_date": day.isoformat(),
+            "price_excluding_vat": "1200.00",
+            "vat": "252.00",
+            "participants": 4,
+            "training_days": "1",
+            "catering_cost": "80.00",
+        }
+        self.template = json.dumps(body)
+
+    def take(self, count: int) -> list[str]:
+        return [f"/projects\t{self.token}"] * count
+
+
+async def a_training_number(dsn: str) -> str:
+    """A training registration the store holds (projects filed with it are judged on its unit's
+    events), or a number none does (the findings say so; no unit to fold)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        number = await conn.fetchval(
+            "SELECT registration_number FROM registrations WHERE registration_number LIKE"
+            " 'DV.O%' ORDER BY registration_number LIMIT 1"
+        )
+    finally:
+        await conn.close()
+    return str(number or "DV.O999999")
 
 
 # --- servers -----------------------------------------------------------------------------------
@@ -320,6 +363,8 @@ async def main(args: argparse.Namespace) -> None:
               f" in {time.perf_counter() - started:.0f} s", file=sys.stderr)  # fmt: skip
         print(f"store: {loaded.events:,} events ({audits:,} audits planned for the reports)")
         tokens, reports = Tokens(), Reports(loaded.audits)
+        projects = Projects(await a_training_number(dbs.dsn("")), day)
+        print(f"projects filed with {projects.template}", file=sys.stderr)
         application = application_template()
 
         # raw asyncpg inserts, no HTTP (the benchmark's own process is the client)
@@ -370,11 +415,12 @@ async def main(args: argparse.Namespace) -> None:
                      "apply+key"),
                 Load("POST /audits/{id}/reports", "", reports.template, reports.take, False,
                      "report"),
+                Load("POST /projects", "", projects.template, projects.take, False, "project"),
             ])  # fmt: skip
 
         # round trips per command, through the proxy
         if args.round_trips:
-            await count_round_trips(rows, dbs, args, tokens, reports, application)
+            await count_round_trips(rows, dbs, args, tokens, reports, projects, application)
     finally:
         conn = await asyncpg.connect(admin_dsn)
         for suffix in ("", "_thin", "_es"):
@@ -385,7 +431,7 @@ async def main(args: argparse.Namespace) -> None:
 
 async def count_round_trips(
     rows: list[Row], dbs: Databases, args: argparse.Namespace, tokens: Tokens, reports: Reports,
-    application: str,
+    projects: Projects, application: str,
 ) -> None:  # fmt: skip
     url = make_url(dbs.admin_dsn)
     proxy = RoundTripProxy(url.host or "127.0.0.1", url.port or 5432)
@@ -425,6 +471,7 @@ async def count_round_trips(
                 ("apply", application, tokens.take, False),
                 ("apply+key", application, tokens.take, True),
                 ("report", reports.template, reports.take, False),
+                ("project", projects.template, projects.take, False),
             ):
 
                 async def send(n: int, t: str = template, take: Callable[[int], list[str]] = take,
