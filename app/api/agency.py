@@ -12,6 +12,7 @@ from app.api import queries, replies, schemas
 from app.api.auth import AgencyPrincipal
 from app.api.commands import CommandDep, Hook, Reply
 from app.api.deps import EngineDep
+from app.api.fastpath import CommandRoute
 from app.api.params import RegistrationRef, ResourceId
 from app.api.problems import problem_responses
 from app.api.schemas import Day
@@ -27,7 +28,7 @@ from app.services.deadlines import DeadlineRun, due_deadlines, run_deadlines
 from app.services.registrations import RegistrationService, UnknownResource
 from app.services.transaction import Transaction
 
-router = APIRouter(tags=["agency"])
+router = APIRouter(tags=["agency"], route_class=CommandRoute)
 COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
 NO_BODY = schemas.DeadlineRunRequest()  # POST /deadlines/run without a body: now
 

@@ -277,6 +277,9 @@ async def authenticate(
     return principal
 
 
+ROLE_CHECK = "_kmop_role_check"
+
+
 def require(*roles: Role) -> Any:
     allowed = frozenset(roles)
     names = ", ".join(sorted(role.value for role in allowed))
@@ -286,6 +289,7 @@ def require(*roles: Role) -> Any:
             raise Forbidden(f"this route is for: {names}; your token's role is {principal.role}")
         return principal
 
+    setattr(dependency, ROLE_CHECK, True)  # app.api.fastpath calls it after ``authenticate``
     return dependency
 
 

@@ -10,12 +10,13 @@ from fastapi.responses import Response
 from app.api import queries, replies, schemas
 from app.api.auth import BureauPrincipal
 from app.api.commands import CommandDep, new_id
+from app.api.fastpath import CommandRoute
 from app.api.params import ResourceId
 from app.api.problems import problem_responses
 from app.domain.decider import PlanAudit, SubmitAuditReport
 from app.domain.events import IndicatorScore, Verdict
 
-router = APIRouter(tags=["bureau"])
+router = APIRouter(tags=["bureau"], route_class=CommandRoute)
 COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
 
 

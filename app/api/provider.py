@@ -14,6 +14,7 @@ from app.api import queries, replies, schemas
 from app.api.auth import Principal, ProviderPrincipal, Role, require
 from app.api.commands import CommandDep, Hook, Reply, etag, new_id
 from app.api.deps import EngineDep
+from app.api.fastpath import CommandRoute
 from app.api.params import RegistrationRef, ResourceId
 from app.api.problems import problem_responses
 from app.domain.decider import ChooseAuditBureau, ReactToFailedAudit, SubmitApplication
@@ -33,7 +34,7 @@ from app.pg import Executes
 from app.services.registrations import UnknownResource
 from app.services.transaction import Transaction
 
-router = APIRouter(tags=["provider"])
+router = APIRouter(tags=["provider"], route_class=CommandRoute)
 COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 412, 422)
 
 

@@ -1,0 +1,74 @@
+"""The command routes' short way through FastAPI (app/api/fastpath.py): it serves the command
+routes, and leaves to FastAPI's own handler what it does not do itself."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
+
+from app.api import bureau, provider
+from app.api.auth import Principal, Role, authenticate
+from app.api.fastpath import CommandRoute, _plan
+from tests.api.support import PROVIDER, PROVIDER_KBO, application_body, ok, problem
+
+
+def _route(method: str, path: str) -> APIRoute:
+    for route in [*provider.router.routes, *bureau.router.routes]:
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+            return route
+    raise AssertionError(f"no route {method} {path}")
+
+
+def test_the_command_routes_take_the_short_way_and_the_reads_do_not() -> None:
+    for path in (
+        "/applications",
+        "/audits/{audit_id}/reports",
+        "/applications/{application_id}/audits",
+    ):
+        route = _route("POST", path)
+        assert isinstance(route, CommandRoute)
+        plan = _plan(route)
+        assert plan is not None, path
+        assert plan.principal_name == "principal"
+        assert plan.command_name == "command"
+    assert _plan(_route("GET", "/providers/{enterprise_number}/profile")) is None
+
+
+async def test_dependency_overrides_are_honoured(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """With an override the short way steps aside: FastAPI's handler applies it (here a caller
+    without a token is the provider the override says)."""
+    body = application_body()
+    problem(await client.post("/applications", json=body), 401, "unauthenticated")
+
+    async def as_provider(request: Request) -> Principal:
+        principal = Principal("override-app", Role.PROVIDER, enterprise_number=PROVIDER_KBO)
+        request.state.principal = principal  # as authenticate keeps it
+        return principal
+
+    app.dependency_overrides[authenticate] = as_provider
+    try:
+        created = ok(await client.post("/applications", json=body), 201)
+    finally:
+        app.dependency_overrides.clear()
+    assert created["enterprise_number"] == PROVIDER_KBO
+    problem(await client.post("/applications", json=body), 401, "unauthenticated")
+
+
+async def test_a_body_the_short_way_refuses_gets_fastapis_answer(client: httpx.AsyncClient) -> None:
+    """Not JSON, or JSON that does not validate: FastAPI's 422, pointing at the place."""
+    headers = {**PROVIDER, "Content-Type": "application/json"}
+    broken = problem(
+        await client.post("/applications", content=b'{"service_type": ', headers=headers),
+        422,
+        "validation-failed",
+    )
+    assert broken["errors"] == [{"pointer": "#/17", "detail": "JSON decode error"}]
+    wrong = problem(
+        await client.post(
+            "/applications", json={**application_body(), "themes": "x"}, headers=PROVIDER
+        ),
+        422,
+        "validation-failed",
+    )
+    assert [e["pointer"] for e in wrong["errors"]] == ["#/themes"]
