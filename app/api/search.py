@@ -414,8 +414,8 @@ def _broad_statement(filters: str, listed: str, bounded: bool) -> str:
     bound = " AND p.search_name <= :bound" if bounded else ""
     return (
         "WITH candidates AS MATERIALIZED ("
-        f" SELECT p.enterprise_number, p.search_name FROM {_GIVEN_TERMS}, public_providers p"
-        f" WHERE {filters}{bound}),"
+        f" SELECT p.enterprise_number, p.search_name, p.listed"
+        f" FROM {_GIVEN_TERMS}, public_providers p WHERE {filters}{bound}),"
         " page AS MATERIALIZED ("
         " SELECT p.enterprise_number, p.search_name FROM (SELECT * FROM candidates c"
         " ORDER BY c.search_name, c.enterprise_number OFFSET 0) p"
