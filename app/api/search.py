@@ -13,7 +13,9 @@ Everything is PostgreSQL's work, on indexes (migration 0004):
 * a provider is listed only while one of its registrations is in force on the day of the
   query (status registered, conditionally or as starter, and today within its validity):
   stopped, expired and refused ones drop out with the event that ends them, and one whose
-  validity ran out drops out that day even before the deadline job records the expiry.
+  validity ran out drops out that day even before the deadline job records the expiry. The
+  days it is in force are on its row (``listed``, kept by the projection), compared with the
+  day of the query: a condition on the row, not a lookup per candidate.
 
 The page's registrations and rating, and the capped total when the page does not tell it, come
 in the same statement (lateral subqueries, and a count that runs only when the page is full), so
@@ -54,6 +56,8 @@ _IN_FORCE_SQL = (
     "r.status IN ('registered', 'registered_conditionally', 'registered_starter')"
     " AND r.valid_from <= :today AND r.valid_until >= :today"
 )
+
+_LISTED_TODAY = "p.listed @> CAST(:today AS date)"
 
 _DETAILS = f"""
     (SELECT coalesce(json_agg(json_build_object(
@@ -167,7 +171,12 @@ _SORT_JOINS = {
 
 
 def _listed(query: Query, params: dict[str, Any]) -> str:
-    """The condition that ``p`` is listed today (with the service type or number asked for)."""
+    """The condition that ``p`` is listed today (with the service type or number asked for):
+    today among the days its registrations are in force (``listed``, migration 0015: on the row
+    already read, and in the name index for a walk), else one with that type or number in force
+    (a lookup in ``registrations``)."""
+    if query.service_type is None and not query.numbers:
+        return _LISTED_TODAY
     exists = [f"r.enterprise_number = p.enterprise_number AND {_IN_FORCE_SQL}"]
     if query.service_type is not None:
         exists.append("r.service_type = :service_type")
@@ -211,10 +220,10 @@ def _source(query: Query, params: dict[str, Any], mode: TextMode | None) -> str:
     params["fuzzy"] = FUZZY_CANDIDATES
     filters = _row_filters(query, params, "f", pairs=False)
     near = " AND ".join(["q.words <% f.search_name", *filters])
+    # the candidates' own rows, not each looked up again by its key (a thousand index probes)
     return (
-        f"{_OPAQUE_TERMS} CROSS JOIN LATERAL (SELECT f.enterprise_number FROM public_providers f"
-        f" WHERE {near} LIMIT :fuzzy) f"
-        " JOIN public_providers p ON p.enterprise_number = f.enterprise_number"
+        f"{_OPAQUE_TERMS} CROSS JOIN LATERAL (SELECT f.* FROM public_providers f"
+        f" WHERE {near} LIMIT :fuzzy) p"
     )
 
 
@@ -405,8 +414,8 @@ def _broad_statement(filters: str, listed: str, bounded: bool) -> str:
     bound = " AND p.search_name <= :bound" if bounded else ""
     return (
         "WITH candidates AS MATERIALIZED ("
-        f" SELECT p.enterprise_number, p.search_name FROM {_GIVEN_TERMS}, public_providers p"
-        f" WHERE {filters}{bound}),"
+        f" SELECT p.enterprise_number, p.search_name, p.listed"
+        f" FROM {_GIVEN_TERMS}, public_providers p WHERE {filters}{bound}),"
         " page AS MATERIALIZED ("
         " SELECT p.enterprise_number, p.search_name FROM (SELECT * FROM candidates c"
         " ORDER BY c.search_name, c.enterprise_number OFFSET 0) p"

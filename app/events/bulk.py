@@ -43,6 +43,7 @@ from app.events.projections import (
     Update,
     Upsert,
     changes,
+    listed_days,
     next_serial,
     registration_row,
 )
@@ -266,6 +267,7 @@ async def write_tables(
         rows["registrations"] = list(
             fold.registration_rows(fold.numbers() if serials is None else serials)
         )
+        _add_listed(rows.get("public_providers", ()), rows["registrations"])
         await _order_merged(pg, fold.tables.values())
         for table, table_rows in rows.items():
             # Rows are written with the columns they were given, so that the others take the
@@ -278,6 +280,17 @@ async def write_tables(
                 await pg.copy_records_to_table(
                     table, records=records, columns=columns, schema_name=schema
                 )
+
+
+def _add_listed(providers: Iterable[dict[str, Any]], registrations: list[dict[str, Any]]) -> None:
+    """``public_providers.listed`` from the registrations, as the live path writes it with
+    each of them (``projections._SET_LISTED``); a provider with none in force keeps the
+    column's default (none)."""
+    listed = listed_days(registrations)
+    for row in providers:
+        days = listed.get(row["enterprise_number"])
+        if days:
+            row["listed"] = [asyncpg.Range(first, last, upper_inc=True) for first, last in days]
 
 
 async def _order_merged(pg: asyncpg.Connection, tables: Iterable[MemoryTable]) -> None:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -127,6 +128,59 @@ _SET_NUMBER = text(
     "UPDATE registrations SET registration_serial = :serial, registration_number = :number"
     " WHERE unit_key = :unit_key"
 )
+
+
+# ``public_providers.listed``: the days on which one of the enterprise's registrations is in
+# force (status registered, conditionally or as starter; migration 0015), for the public search
+# to compare with the day of the query. Written with every write of a registration, only when
+# it changes: from the enterprise's other units as stored and this unit's row as written (a
+# command's deferred writes share one snapshot, ``app.services.transaction``, so the
+# registration's own write is not yet visible to this one). ``listed_days`` is the same in
+# memory, for a rebuild.
+_SET_LISTED = text(
+    """
+    UPDATE public_providers p SET listed = l.listed
+    FROM (SELECT coalesce(range_agg(d.days), '{}'::datemultirange) AS listed FROM (
+            SELECT daterange(r.valid_from, r.valid_until, '[]') AS days FROM registrations r
+            WHERE r.enterprise_number = :enterprise_number AND r.unit_key <> :unit_key
+              AND r.status IN ('registered', 'registered_conditionally', 'registered_starter')
+              AND r.valid_from IS NOT NULL AND r.valid_until IS NOT NULL
+            UNION ALL
+            SELECT daterange(CAST(:valid_from AS date), CAST(:valid_until AS date), '[]')
+            WHERE CAST(:in_force AS boolean)) d) l
+    WHERE p.enterprise_number = :enterprise_number AND p.listed <> l.listed
+    """
+)
+IN_FORCE_STATUSES = frozenset({"registered", "registered_conditionally", "registered_starter"})
+
+
+def in_force_days(row: dict[str, Any]) -> tuple[date, date] | None:
+    """A registration row's validity (first day, last day) if its status is in force."""
+    first, last = row["valid_from"], row["valid_until"]
+    if row["status"] in IN_FORCE_STATUSES and first is not None and last is not None:
+        return first, last
+    return None
+
+
+def listed_days(rows: Iterable[dict[str, Any]]) -> dict[str, list[tuple[date, date]]]:
+    """Each enterprise's validities in force, for ``public_providers.listed`` (the database
+    merges them into its ``datemultirange``)."""
+    listed: dict[str, list[tuple[date, date]]] = {}
+    for row in rows:
+        if (days := in_force_days(row)) is not None:
+            listed.setdefault(row["enterprise_number"], []).append(days)
+    return listed
+
+
+def _listed_params(row: dict[str, Any]) -> dict[str, Any]:
+    days = in_force_days(row)
+    return {
+        "enterprise_number": row["enterprise_number"],
+        "unit_key": row["unit_key"],
+        "valid_from": days[0] if days else None,
+        "valid_until": days[1] if days else None,
+        "in_force": days is not None,
+    }
 
 
 def next_serial(highest: int | None, base: int) -> int:
@@ -525,11 +579,14 @@ class Projector:
         # the grant that first registered it numbered it: after any other event there is no
         # number to give, and the write can wait with the command's others (deferred, no
         # round trip of its own).
+        listed = _listed_params(row)
         if state.first_registered_on is None or not isinstance(item.event, RegistrationGranted):
             if not item.superseded:
                 await conn.execute(_UPSERT_REGISTRATION, row)
+                await conn.execute(_SET_LISTED, listed)
             return
         serial = await conn.scalar(_UPSERT_REGISTRATION, row)
+        await conn.execute(_SET_LISTED, listed)
         if serial is None:
             serial = next_serial(await conn.scalar(_HIGHEST_SERIAL), self.number_base)
             assert state.unit is not None

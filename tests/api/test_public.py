@@ -583,3 +583,68 @@ async def test_the_public_projection_is_rebuilt_row_for_row(
         after = [dict(row._mapping) for row in await conn.execute(query)]
     assert len(before) == 4
     assert after == before
+
+
+# --- the days a provider is listed (``public_providers.listed``, migration 0015) ------------
+
+_LISTED = text("SELECT enterprise_number, listed::text FROM public_providers ORDER BY 1")
+# The same from the registrations themselves: the union of the validities in force.
+_IN_FORCE_DAYS = text(
+    "SELECT p.enterprise_number, coalesce(range_agg(daterange(r.valid_from, r.valid_until, '[]'))"
+    " FILTER (WHERE r.status IN ('registered', 'registered_conditionally', 'registered_starter')"
+    " AND r.valid_from IS NOT NULL), '{}')::text"
+    " FROM public_providers p LEFT JOIN registrations r USING (enterprise_number)"
+    " GROUP BY p.enterprise_number ORDER BY 1"
+)
+
+
+async def _listed(engine: AsyncEngine) -> dict[str, str]:
+    async with engine.connect() as conn:
+        listed = {row[0]: row[1] for row in await conn.execute(_LISTED)}
+        assert listed == {row[0]: row[1] for row in await conn.execute(_IN_FORCE_DAYS)}
+    return listed
+
+
+async def test_the_days_a_provider_is_listed_follow_its_registrations_live_and_rebuilt(
+    api: httpx.AsyncClient, engine: AsyncEngine, world: dict[str, str]
+) -> None:
+    listed = await _listed(engine)
+    assert listed[NOORD_KBO] == "{}"  # a profile, no decision yet
+    for kbo in (VINCOTTE_KBO, KIWA_KBO, ZUID_KBO):
+        page = ok(await api.get(f"/public/providers/{kbo}"))
+        first = min(r["valid_from"] for r in page["registrations"])
+        assert listed[kbo].startswith(f"{{[{first},")
+    ok(await api.post("/registrations/DV.O000004/stop", json={"reason": "Stop"}, headers=AGENCY))
+    ok(await api.post("/registrations/DV.O000002/stop", json={"reason": "Stop"}, headers=AGENCY))
+    listed = await _listed(engine)
+    assert listed[ZUID_KBO] == "{}"
+    advies = ok(await api.get(f"/public/providers/{KIWA_KBO}"))["registrations"]
+    assert [r["number"] for r in advies] == ["DV.A000003"]
+    until = date.fromisoformat(advies[0]["valid_until"])
+    after = date.fromordinal(until.toordinal() + 1)
+    assert listed[KIWA_KBO] == f"{{[{advies[0]['valid_from']},{after})}}"
+    await rebuild_projections(engine, Projector())
+    assert await _listed(engine) == listed
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "academy"},  # a word of its name
+        {"q": "vinçote academy"},  # a typo: the trigram candidates
+        {"q": "duurzaam"},  # its description
+        {"theme": "duurzaamheid"},
+        {"region": "gent"},
+        {"q": "academy", "service_type": "opleiding"},  # looked up in the registrations
+    ],
+)
+async def test_every_kind_of_search_drops_a_registration_the_day_after_its_validity(
+    api: httpx.AsyncClient, clock: FixedClock, world: dict[str, str], params: dict[str, str]
+) -> None:
+    """No event in between: the day of the query is compared with the days stored."""
+    page = ok(await api.get(f"/public/providers/{VINCOTTE_KBO}"))
+    valid_until = date.fromisoformat(page["registrations"][0]["valid_until"])
+    clock.set(at(valid_until, 12))
+    assert "Vinçotte Academy" in await names(api, **params)
+    clock.set(at(date.fromordinal(valid_until.toordinal() + 1)))
+    assert await names(api, **params) == []
