@@ -418,8 +418,7 @@ def demo(
     public profiles, ratings and registrations in every status, six years of history up to now,
     written through the service as the real steps would be. Running it again changes nothing."""
     from app import db
-    from app.demo import load_demo
-    from app.demo_plan import DemoPartiallyLoaded
+    from app.demo.load import DemoPartiallyLoaded, load_demo
     from app.settings import normalize_database_url
 
     settings = get_settings()
