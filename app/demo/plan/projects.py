@@ -12,13 +12,8 @@ from decimal import Decimal
 from app.demo.data.stories import EXPECTED, DemoProvider
 from app.demo.plan.registrations import Story
 from app.demo.plan.steps import AGENCY, IN_FORCE, ProjectStep, RatingStep, Step, client_enterprise
-from app.domain.events import (
-    DisputeReason,
-)
-from app.domain.identifiers import (
-    RegistrationNumber,
-    ServiceType,
-)
+from app.domain.events import DisputeReason
+from app.domain.identifiers import RegistrationNumber, ServiceType
 from app.domain.projects import (
     ApproveProject,
     ConfirmProject,

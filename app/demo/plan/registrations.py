@@ -25,18 +25,8 @@ from app.domain.decider import (
     SubmitApplication,
     SubmitAuditReport,
 )
-from app.domain.events import (
-    AuditResult,
-    CertificateHeld,
-    IndicatorScore,
-    Score,
-    Track,
-    Verdict,
-)
-from app.domain.identifiers import (
-    BankAccount,
-    ServiceType,
-)
+from app.domain.events import AuditResult, CertificateHeld, IndicatorScore, Score, Track, Verdict
+from app.domain.identifiers import BankAccount, ServiceType
 from app.domain.norm import (
     CURRENT_NORM,
     AuditType,

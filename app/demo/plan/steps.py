@@ -8,17 +8,10 @@ from datetime import date, timedelta
 
 from app.demo.data.stories import DemoUnit
 from app.domain.bureaus import AppointAuditBureau
-from app.domain.decider import (
-    Command,
-)
-from app.domain.identifiers import (
-    EnterpriseNumber,
-    RegistrationUnit,
-)
+from app.domain.decider import Command
+from app.domain.identifiers import EnterpriseNumber, RegistrationUnit
 from app.domain.profiles import UpdateProfile
-from app.domain.projects import (
-    ProjectCommand,
-)
+from app.domain.projects import ProjectCommand
 from app.domain.ratings import RecordRating
 from app.domain.registration import Status
 from app.events import Actor

@@ -9,19 +9,10 @@ from datetime import date
 from app.domain import errors
 from app.domain.decider.context import Context
 from app.domain.event import DomainEvent
-from app.domain.events import (
-    ApplicationSubmitted,
-    CertificateHeld,
-    SwornDeclarationReceived,
-    Track,
-)
+from app.domain.events import ApplicationSubmitted, CertificateHeld, SwornDeclarationReceived, Track
 from app.domain.identifiers import BankAccount, RegistrationUnit
-from app.domain.norm import (
-    ProfessionalBody,
-)
-from app.domain.policies import (
-    ELIGIBLE_THEMES,
-)
+from app.domain.norm import ProfessionalBody
+from app.domain.policies import ELIGIBLE_THEMES
 from app.domain.registration import UnitState
 
 

@@ -26,16 +26,8 @@ from app.domain.events import (
     Track,
     Verdict,
 )
-from app.domain.norm import (
-    NORM_VERSIONS,
-    AuditType,
-    audited_requirements,
-)
-from app.domain.policies import (
-    audit_cost_estimate,
-    hourly_rate_on,
-    reaction_deadline,
-)
+from app.domain.norm import NORM_VERSIONS, AuditType, audited_requirements
+from app.domain.policies import audit_cost_estimate, hourly_rate_on, reaction_deadline
 from app.domain.registration import Audit, UnitState
 from app.domain.reports import check_report
 from app.domain.visits import check_planning, check_reported_visit

@@ -8,11 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.domain.bureaus import BureauState
-from app.domain.policies import (
-    HOURLY_RATES,
-    HourlyRate,
-    StarterCriteria,
-)
+from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria
 
 
 @dataclass(frozen=True, slots=True)

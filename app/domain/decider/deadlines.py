@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from app.domain.event import DomainEvent
-from app.domain.events import (
-    ApplicationRefusedForNoReaction,
-    FollowUpMissed,
-    RegistrationExpired,
-)
+from app.domain.events import ApplicationRefusedForNoReaction, FollowUpMissed, RegistrationExpired
 from app.domain.registration import Deadline, DeadlineKind, UnitState, evolve
 
 

@@ -17,13 +17,8 @@ from app.domain.events import (
     RegistrationStopped,
     Track,
 )
-from app.domain.norm import (
-    AuditType,
-)
-from app.domain.policies import (
-    registration_valid_until,
-    starter_follow_up_deadline,
-)
+from app.domain.norm import AuditType
+from app.domain.policies import registration_valid_until, starter_follow_up_deadline
 from app.domain.registration import UnitState
 
 

@@ -7,17 +7,9 @@ from datetime import date
 
 from app.domain import errors
 from app.domain.event import DomainEvent
-from app.domain.events import (
-    FollowUpFailed,
-    FollowUpPassed,
-    RegistrationKind,
-)
-from app.domain.norm import (
-    AuditType,
-)
-from app.domain.policies import (
-    starter_extended_valid_until,
-)
+from app.domain.events import FollowUpFailed, FollowUpPassed, RegistrationKind
+from app.domain.norm import AuditType
+from app.domain.policies import starter_extended_valid_until
 from app.domain.registration import Registration
 
 
