@@ -36,9 +36,6 @@ from tests.integration.scenarios.timeline import (
 T = TypeVar("T")
 
 
-# --- running it --------------------------------------------------------------------------
-
-
 @dataclass
 class History:
     """What happened while the plan ran, as the service answered it."""

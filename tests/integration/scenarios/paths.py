@@ -14,8 +14,6 @@ from tests.integration.scenarios.story import Story
 from tests.integration.scenarios.timeline import END, Role, first_run_after
 from tests.integration.scenarios.units import DoesNotFit, Kind
 
-# --- the paths ---------------------------------------------------------------------------
-
 
 def registered_path(story: Story, track: Track = Track.BASIC) -> date:
     """Apply, pass the audit, be granted; returns the decision date."""

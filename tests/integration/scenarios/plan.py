@@ -61,8 +61,6 @@ from tests.integration.scenarios.units import (
     UnitPlan,
 )
 
-# --- the plan ----------------------------------------------------------------------------
-
 
 @dataclass
 class Plan:

@@ -13,8 +13,6 @@ from app.domain.norm import AuditType, CertificateClaim, Exemptions, Professiona
 from app.domain.policies import ELIGIBLE_THEMES
 from app.domain.registration import Status
 
-# --- one unit's story ----------------------------------------------------------------------
-
 
 class Kind(StrEnum):
     BASIC = "basic"
