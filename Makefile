@@ -27,7 +27,7 @@ lock: setup
 		--generate-hashes --quiet -o requirements.lock $(ARGS)
 
 openapi: setup
-	.venv/bin/python -m app.openapi write
+	.venv/bin/python -m app.cli.openapi write
 
 bench: setup
 	.venv/bin/python bench/append.py

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.access import route_template
-from app.openapi import OPENAPI_PATH
+from app.cli.openapi import OPENAPI_PATH
 
 
 @cache

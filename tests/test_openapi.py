@@ -1,6 +1,6 @@
 from typing import Any
 
-from app.openapi import OPENAPI_PATH, document, render
+from app.cli.openapi import OPENAPI_PATH, document, render
 
 
 def test_committed_openapi_document_is_current() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from app.openapi import document
+from app.cli.openapi import document
 
 SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)*$")
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

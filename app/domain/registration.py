@@ -1,7 +1,7 @@
 """The state of one registration unit, folded from its events: ``evolve(state, event)``.
 
 ``evolve`` only records what the events say; it makes no decisions and reads no clock, so
-replaying a stream always gives the same state (the rules live in ``decider.py``).
+replaying a stream always gives the same state (the rules live in ``decider/``).
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 
 from app.api.auth import Role
+from app.cli.openapi import document
 from app.domain.events import AuditResult
-from app.openapi import document
 from app.services.clock import FixedClock
 from tests.api.support import auth
 

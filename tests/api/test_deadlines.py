@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.demo import load_demo
+from app.demo.load import load_demo
 from app.domain.policies import today
 from app.main import create_app
 from app.services.clock import FixedClock

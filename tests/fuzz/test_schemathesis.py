@@ -49,8 +49,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app.cli.openapi import document
 from app.main import create_app
-from app.openapi import document
 from app.services.clock import FixedClock
 from app.settings import Settings
 from tests.api.support import (

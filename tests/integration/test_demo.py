@@ -11,9 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.search import Query, search
-from app.demo import DemoSummary, load_demo
-from app.demo_data import BUREAUS, PROVIDERS
-from app.demo_plan import UnitStep, build_plan, provider_enterprise
+from app.demo.data.bureaus import BUREAUS
+from app.demo.data.providers import PROVIDERS
+from app.demo.load import DemoSummary, load_demo
+from app.demo.plan.build import build_plan
+from app.demo.plan.steps import UnitStep, provider_enterprise
 from app.domain.policies import today
 from app.domain.projects import ProjectStatus
 from app.domain.registration import Status

@@ -1,6 +1,6 @@
 """Rebuilding the projections from the events gives back every row, registration numbers included.
 
-A six-year history of about 300 registration units (``scenarios.py``) runs through the service
+A six-year history of about 300 registration units (``scenarios/``) runs through the service
 layer with a fixed clock and the deadline job; then ``rebuild_projections`` empties and replays
 every projection table, and every row must come back equal.
 """

@@ -1,4 +1,4 @@
-"""Write or check ``openapi/openapi.json``: `python -m app.openapi write|check`."""
+"""Write or check ``openapi/openapi.json``: `python -m app.cli.openapi write|check`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from app.generated import write_or_check
 from app.main import create_app
 from app.settings import Settings
 
-OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 
 
 def document() -> dict[str, Any]:
@@ -23,7 +23,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    return write_or_check(argv, OPENAPI_PATH, render, command="python -m app.openapi")
+    return write_or_check(argv, OPENAPI_PATH, render, command="python -m app.cli.openapi")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,4 @@
-"""The demo data set, loaded through the service: ``kmop demo``.
-
-Six years of history up to now, written the way it would have happened: the agency appoints
-the brochure's eight audit bureaus, some forty providers keep a public profile and apply, the
-bureaus plan and report, the agency records declarations and decisions, the agency's systems
-record subsidy projects filed with the providers (which the providers confirm or dispute and
-the agency approves, stops or reclaims), clients rate the projects they bought, and the
-deadline job runs every week. Every step is an ordinary command of ``RegistrationService``
-(nothing is written to a table directly), run with a clock set to the step's moment, so events
-carry realistic times and the rules judge each step on its own day. The clock only moves
-forward and never past the real now; the last step is the deadline job at now.
-
-Six years, not fewer: a registration runs five, and the demo shows one that expired.
-
-Loading is idempotent: when the demo's applications are there already, nothing is written.
-"""
+"""Loading the demo data set through the service, and telling what it holds (``kmop demo``)."""
 
 from __future__ import annotations
 
@@ -25,8 +10,10 @@ from datetime import date, datetime
 
 from sqlalchemy import text
 
-from app.demo_data import BUREAUS, SHOWCASE
-from app.demo_plan import (
+from app.demo.data.bureaus import BUREAUS
+from app.demo.data.providers import SHOWCASE
+from app.demo.plan.build import DemoPlan, build_plan, timed
+from app.demo.plan.steps import (
     AGENCY,
     CORRELATION_ID,
     IN_FORCE,
@@ -34,14 +21,10 @@ from app.demo_plan import (
     Action,
     BureauStep,
     DeadlineStep,
-    DemoPartiallyLoaded,
-    DemoPlan,
     ProfileStep,
     ProjectStep,
     RatingStep,
     UnitStep,
-    build_plan,
-    timed,
 )
 from app.domain.errors import BureauAlreadyAppointed
 from app.domain.identifiers import RegistrationNumber
@@ -52,6 +35,10 @@ from app.events import Actor, EventMetadata
 from app.services.clock import FixedClock
 from app.services.deadlines import run_deadlines
 from app.services.registrations import RegistrationService
+
+
+class DemoPartiallyLoaded(RuntimeError):
+    """Some of the demo is there, not all: an earlier load was interrupted."""
 
 
 async def _run(service: RegistrationService, action: Action) -> None:

@@ -1,140 +1,15 @@
-"""The demo data set, as data: the appointed audit bureaus and some forty providers.
-
-The bureaus are the brochure's list (``seeds/000``, "Lijst auditbureau's"), with their address
-and contact as printed there. The providers are made up (names, enterprise numbers, accounts),
-placed at real Belgian postal codes across the provinces; each says the path its registration
-units take through the process (``Path``) and how long ago that began. ``app/demo.py`` turns
-this into commands and runs them through the service.
-"""
+"""The demo's providers: made up (names, enterprise numbers, accounts), placed at real Belgian
+postal codes across the provinces; each says the path its registration units take through the
+process and how long ago that began."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
+from app.demo.data.stories import DemoProvider, DemoUnit, Path
 from app.domain.events import ProfileLocation
 from app.domain.identifiers import ServiceType
 from app.domain.norm import Certificate, ProfessionalBody
-from app.domain.registration import Status
 
 TRAINING, ADVICE = ServiceType.TRAINING, ServiceType.ADVICE
-
-
-@dataclass(frozen=True, slots=True)
-class DemoBureau:
-    bureau_id: str
-    name: str
-    contact: str
-
-
-# seeds/000, "LIJST AUDITBUREAU'S", in the brochure's order.
-BUREAUS: tuple[DemoBureau, ...] = (
-    DemoBureau(
-        "bureau-qfor",
-        "AB Management Information Qfor",
-        "Ninoofsesteenweg 1078 bus 1, 1080 Brussel; 02 412 04 00; kmopnorm@maninfo.be",
-    ),
-    DemoBureau(
-        "bureau-vincotte",
-        "AIB-Vincotte International nv",
-        "Jan Olieslagerslaan 35, 1800 Vilvoorde; 02 674 57 84; vincotte.certification@vincotte.be",
-    ),
-    DemoBureau(
-        "bureau-bcc",
-        "Belgisch Centrum voor Certificatie nv",
-        "Ruisstraat 68, 9140 Temse; 03 711 05 87; bcc_cbc@scarlet.be",
-    ),
-    DemoBureau(
-        "bureau-bqa",
-        "Belgium Quality Association",
-        "Montoyerstraat 24 bus 9, 1000 Brussel; 02 287 08 27; info@bqa.be",
-    ),
-    DemoBureau(
-        "bureau-brand-compliance",
-        "Brand Compliance bv",
-        "Rubensstraat 104/54, 2300 Turnhout; 014 76 23 04; info@brandcompliance.be",
-    ),
-    DemoBureau(
-        "bureau-veritas",
-        "Bureau Veritas Certification Belgium nv",
-        "Mechelsesteenweg 128-136, 2018 Antwerpen; 03 247 94 00; salesbe@be.bureauveritas.com",
-    ),
-    DemoBureau(
-        "bureau-dnv",
-        "DNV GL Business Assurance B.V., Belgium Branch",
-        "Atlantic House, Noorderlaan 147, 2030 Antwerpen; 03 206 65 30; "
-        "DNV.CertificationBelgium@dnvgl.com",
-    ),
-    DemoBureau(
-        "bureau-kiwa",
-        "Kiwa Belgium NV",
-        "Grotesteenweg 110, 2600 Antwerpen; 03 259 06 60; kmop@kiwa.be",
-    ),
-)
-
-
-class Path(StrEnum):
-    """How one registration unit's story goes; ``EXPECTED`` says the status it ends in."""
-
-    APPLIED = "applied"
-    AUDIT_ASSIGNED = "audit-assigned"  # a bureau chosen, the visit not yet planned
-    AUDIT_PLANNED = "audit-planned"
-    AUDIT_FAILED = "audit-failed"  # within the 6 months to react
-    AWAITING_DECISION = "awaiting-decision"
-    REGISTERED = "registered"
-    REGISTERED_AFTER_REACTION = "registered-after-reaction"  # failed, reacted, passed
-    RENEWED = "renewed"  # a renewal audit before the 5 years ended
-    STARTER_FOLLOWED_UP = "starter-followed-up"
-    CONDITIONAL_FOLLOWED_UP = "conditional-followed-up"
-    CONDITIONAL = "conditional"  # follow-up still to come
-    STARTER = "starter"  # follow-up still to come
-    REFUSED = "refused"  # by the minister, after a failed audit
-    REFUSED_NO_REACTION = "refused-no-reaction"  # by the deadline job
-    STOPPED_BY_AGENCY = "stopped-by-agency"
-    STOPPED_FOLLOW_UP_MISSED = "stopped-follow-up-missed"  # conditional, deadline passed
-    STOPPED_FOLLOW_UP_FAILED = "stopped-follow-up-failed"  # starter
-    EXPIRED = "expired"
-
-
-EXPECTED: dict[Path, Status] = {
-    Path.APPLIED: Status.APPLIED,
-    Path.AUDIT_ASSIGNED: Status.IN_AUDIT,
-    Path.AUDIT_PLANNED: Status.IN_AUDIT,
-    Path.AUDIT_FAILED: Status.AUDIT_FAILED,
-    Path.AWAITING_DECISION: Status.AWAITING_DECISION,
-    Path.REGISTERED: Status.REGISTERED,
-    Path.REGISTERED_AFTER_REACTION: Status.REGISTERED,
-    Path.RENEWED: Status.REGISTERED,
-    Path.STARTER_FOLLOWED_UP: Status.REGISTERED,
-    Path.CONDITIONAL_FOLLOWED_UP: Status.REGISTERED,
-    Path.CONDITIONAL: Status.REGISTERED_CONDITIONALLY,
-    Path.STARTER: Status.REGISTERED_STARTER,
-    Path.REFUSED: Status.REFUSED,
-    Path.REFUSED_NO_REACTION: Status.REFUSED,
-    Path.STOPPED_BY_AGENCY: Status.STOPPED,
-    Path.STOPPED_FOLLOW_UP_MISSED: Status.STOPPED,
-    Path.STOPPED_FOLLOW_UP_FAILED: Status.STOPPED,
-    Path.EXPIRED: Status.EXPIRED,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class DemoUnit:
-    service_type: ServiceType
-    path: Path
-    days_ago: int  # when the story began (the application)
-
-
-@dataclass(frozen=True, slots=True)
-class DemoProvider:
-    name: str
-    description: str
-    themes: tuple[str, ...]
-    locations: tuple[ProfileLocation, ...]
-    units: tuple[DemoUnit, ...]
-    ratings: int = 0
-    certificate: Certificate | None = None  # held through the audits: requirements 1-3 exempt
-    professional_body: ProfessionalBody | None = None
 
 
 def at(
