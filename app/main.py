@@ -14,8 +14,18 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import __doc__ as summary
-from app.api import (
+from app import __doc__ as house
+from app.api.delivery import run_dispatcher
+from app.api.http import problems
+from app.api.http.access import AccessMiddleware
+from app.api.http.auth import TokenVerifier
+from app.api.http.compression import Compression
+from app.api.http.correlation import CorrelationMiddleware
+from app.api.http.cors import PublicCorsMiddleware
+from app.api.http.idempotency import forget_expired
+from app.api.http.limits import BodyLimitMiddleware
+from app.api.http.methods import MethodsMiddleware
+from app.api.routers import (
     agency,
     attest,
     bureau,
@@ -24,7 +34,6 @@ from app.api import (
     metrics,
     norm,
     opendata,
-    problems,
     projects,
     provider,
     public,
@@ -32,25 +41,16 @@ from app.api import (
     registered_on,
     webhooks,
 )
-from app.api.access import AccessMiddleware
-from app.api.auth import TokenVerifier
-from app.api.compression import Compression
-from app.api.correlation import CorrelationMiddleware
-from app.api.cors import PublicCorsMiddleware
-from app.api.idempotency import forget_expired
-from app.api.limits import BodyLimitMiddleware
-from app.api.methods import MethodsMiddleware
-from app.db import make_engine
 from app.events.checkpoints import record_checkpoints_periodically
-from app.metrics import Metrics
-from app.pg import Pool
-from app.readers import PublicReads
+from app.runtime.db import make_engine
+from app.runtime.metrics import Metrics
+from app.runtime.pg import Pool
+from app.runtime.readers import PublicReads
+from app.runtime.settings import Settings, get_settings
 from app.services.clock import Clock
 from app.services.deadlines import run_periodically
 from app.services.factory import make_service
-from app.settings import Settings, get_settings
 from app.web import check, pages
-from app.webhooks import run_dispatcher
 
 API_VERSION = "0.2.0"
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def create_app(
         try:
             yield
         finally:
-            app.state.stopping.set()  # event streams end (app.serving sets it earlier)
+            app.state.stopping.set()  # event streams end (app.runtime.serving sets it earlier)
             for job in jobs:
                 job.cancel()
                 with suppress(asyncio.CancelledError):
@@ -160,7 +160,7 @@ def create_app(
     app = FastAPIOffline(  # FastAPI, with the docs' assets served by us rather than a CDN
         title="kmop-registry",
         version=API_VERSION,
-        summary=summary,
+        summary=(house or "").split("\n\n")[0],
         description=(
             "Registration of service providers for the Flemish kmo-portefeuille. "
             "Every error is an RFC 9457 `application/problem+json` document with a stable `code`."

@@ -24,10 +24,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import db, embedded
 from app.domain.event import DomainEvent
 from app.events import EventRegistry, EventStore
-from app.settings import normalize_database_url
+from app.runtime import db, embedded
+from app.runtime.settings import normalize_database_url
 
 
 class BenchmarkEvent(DomainEvent):

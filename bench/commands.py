@@ -47,11 +47,11 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from app import db, embedded
-from app.api.auth import Role, mint_token
+from app.api.http.auth import Role, mint_token
 from app.domain.identifiers import EnterpriseNumber
 from app.domain.norm import CURRENT_NORM, AuditType, Exemptions, audited_requirements
-from app.settings import DEVELOPMENT_JWT_SECRET, normalize_database_url
+from app.runtime import db, embedded
+from app.runtime.settings import DEVELOPMENT_JWT_SECRET, normalize_database_url
 from bench.history import PlannedAudit, load_store, project
 from bench.loadgen import CpuMeter
 

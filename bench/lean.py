@@ -54,10 +54,10 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
-from app import db, embedded
-from app.api.auth import Role, mint_token
+from app.api.http.auth import Role, mint_token
 from app.domain.policies import today
-from app.settings import DEVELOPMENT_JWT_SECRET, normalize_database_url
+from app.runtime import db, embedded
+from app.runtime.settings import DEVELOPMENT_JWT_SECRET, normalize_database_url
 from bench import commands
 from bench.history import PlannedAudit, load_store, project
 from bench.loadgen import CpuMeter, HttpServer, WrkRun, run_wrk, wrk_version

@@ -31,13 +31,13 @@ import asyncpg
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from app import db
-from app.api.auth import Role, mint_token
+from app.api.http.auth import Role, mint_token
 from app.domain.identifiers import EnterpriseNumber
 from app.domain.norm import CURRENT_NORM
 from app.main import create_app
+from app.runtime import db
+from app.runtime.settings import DEVELOPMENT_JWT_SECRET, Settings, normalize_database_url
 from app.services.clock import FixedClock
-from app.settings import DEVELOPMENT_JWT_SECRET, Settings, normalize_database_url
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 BUREAU_ID = "bureau-profile"

@@ -42,11 +42,11 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app import db, embedded
 from app.events.bulk import PAGE
 from app.events.projections import PROJECTION_TABLES, Projector
 from app.events.rebuild import rebuild_projections
-from app.settings import normalize_database_url
+from app.runtime import db, embedded
+from app.runtime.settings import normalize_database_url
 from bench.history import load_store
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -50,8 +50,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app import db, embedded
-from app.api import search
+from app.api.queries import search
 from app.domain.identifiers import RegistrationNumber, ServiceType
 from app.domain.policies import ELIGIBLE_THEMES, today
 from app.domain.regions import PROVINCE_LABELS, Province
@@ -59,8 +58,9 @@ from app.events import EventStore
 from app.events.catalog import REGISTRY
 from app.events.projections import Projector
 from app.events.rebuild import rebuild_projections
-from app.pg import Pool
-from app.settings import normalize_database_url
+from app.runtime import db, embedded
+from app.runtime.pg import Pool
+from app.runtime.settings import normalize_database_url
 from bench.history import COLUMNS as HISTORY_COLUMNS
 from bench.history import Rows as HistoryRows
 from bench.search_data import (
@@ -85,8 +85,8 @@ IN_FORCE = (
 def serve_app() -> FastAPI:
     """The uvicorn factory the benchmark serves: the app as ``kmop serve`` makes it, logging
     one JSON access line per request to stderr (which the benchmark reads)."""
-    from app.logs import configure_logging
     from app.main import create_app
+    from app.runtime.logs import configure_logging
 
     configure_logging(json=True)
     return create_app()
@@ -337,7 +337,7 @@ def build_queries(rng: random.Random, kind: str, sample: Sequence[Listed]) -> di
 
 
 def as_query(params: dict[str, str], page_number: int = 1) -> search.Query:
-    """The query the API makes of these parameters (``app.api.public``)."""
+    """The query the API makes of these parameters (``app.api.routers.public``)."""
     return search.Query(
         text=params.get("q", "").strip() or None,
         numbers=(RegistrationNumber.parse(params["number"]),) if "number" in params else (),

@@ -16,7 +16,7 @@ import time
 
 import asyncpg
 
-from app.api import search
+from app.api.queries import search
 from app.domain.identifiers import written_registration_numbers as w
 
 

@@ -24,10 +24,10 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import db, embedded
 from app.main import create_app
+from app.runtime import db, embedded
+from app.runtime.settings import Settings, normalize_database_url
 from app.services.clock import FixedClock
-from app.settings import Settings, normalize_database_url
 from tests.documented import StatusRecorder, assert_documented
 
 

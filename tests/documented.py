@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.access import route_template
+from app.api.http.access import route_template
 from app.cli.openapi import OPENAPI_PATH
 
 

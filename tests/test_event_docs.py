@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from app.cli.event_docs import DOCS_PATH, main, render
 from app.domain.event import DomainEvent
 from app.events.catalog import REGISTRY
-from app.events.docs import DOCS_PATH, main, render
 
 
 def test_committed_event_docs_are_current() -> None:
     assert DOCS_PATH.read_text(encoding="utf-8") == render(), (
-        "docs/events.md is stale: run `python -m app.events.docs write` and commit it"
+        "docs/events.md is stale: run `python -m app.cli.event_docs write` and commit it"
     )
     assert main(["check"]) == 0
 

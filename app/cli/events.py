@@ -10,7 +10,7 @@ import typer
 from app.cli.base import cli, get_settings, run_with_service
 
 if TYPE_CHECKING:
-    from app.settings import Settings
+    from app.runtime.settings import Settings
 
 events_cli = typer.Typer(
     no_args_is_help=True,

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.generated import write_or_check
+from app.cli.generated import write_or_check
 from app.main import create_app
-from app.settings import Settings
+from app.runtime.settings import Settings
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 

@@ -14,13 +14,13 @@ from app.cli.base import cli, database, get_settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from app.settings import Settings
+    from app.runtime.settings import Settings
 
 
 @cli.command()
 def migrate(revision: str = "head") -> None:
     """Apply the database migrations (to the latest by default)."""
-    from app import db
+    from app.runtime import db
 
     with database(get_settings()) as url:
         db.upgrade(url, revision)
@@ -42,8 +42,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API. Without KMOP_DATABASE_URL it runs its own PostgreSQL in KMOP_DATA_DIR."""
-    from app import db
-    from app.serving import Server, serve_workers
+    from app.runtime import db
+    from app.runtime.serving import Server, serve_workers
 
     settings = get_settings()
     host = host or settings.host
@@ -90,8 +90,8 @@ def worker_app(settings: Settings, worker: int) -> FastAPI:
     sets up its logging as `kmop` does."""
     import multiprocessing
 
-    from app.logs import configure_logging
     from app.main import create_app
+    from app.runtime.logs import configure_logging
 
     if multiprocessing.parent_process() is not None:
         configure_logging()

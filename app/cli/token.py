@@ -34,8 +34,9 @@ def token(
 ) -> None:
     """Print a development bearer token (HS256, signed with KMOP_JWT_SECRET or the development
     secret) that the service accepts: TOKEN=$(kmop token --role agency)."""
+    from app.api.http.tokens import default_subject, mint_token
     from app.domain.identifiers import InvalidIdentifier
-    from app.tokens import Role, default_subject, mint_token
+    from app.domain.roles import Role
 
     settings = get_settings()
     secret = settings.signing_secret()

@@ -15,9 +15,9 @@ from datetime import datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from app.documents.dutch import dutch_date
 from app.domain.attest import KIND_WORDS, SERVICE_WORDS, Attest
 from app.domain.policies import today
-from app.web.pages import dutch_date
 
 ENCODING = "cp1252"
 AGENCY = "Agentschap Innoveren & Ondernemen (VLAIO)"

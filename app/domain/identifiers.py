@@ -21,7 +21,7 @@ from schwifty.exceptions import SchwiftyException
 from stdnum.be import vat as be_vat
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
-from app.errors import KmopError
+from app.domain.errors import KmopError
 
 
 class InvalidIdentifier(KmopError):

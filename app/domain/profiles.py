@@ -3,7 +3,7 @@
 The profile belongs to the enterprise (not to one registration unit) and lives on its own
 stream, ``provider:<enterprise number>``. The provider keeps it through its own API; every
 change is an event like any other. What the public sees of a provider is this profile plus its
-registrations in force and its rating (``app/api/public.py``); nothing else.
+registrations in force and its rating (``app/api/routers/public.py``); nothing else.
 """
 
 from __future__ import annotations

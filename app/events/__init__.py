@@ -1,4 +1,10 @@
-"""The event store on PostgreSQL: append, read, serialization and upcasting."""
+"""The event store on PostgreSQL: append, read, serialization and upcasting (``store``,
+``registry``, ``catalog``), tamper evidence (``hashing``, ``checkpoints``, ``verify``), the
+projections and their rebuild (``projections``, ``bulk``, ``parallel``, ``rebuild``,
+``projection_check``), and who may see which event (``audience``).
+
+May import: ``app.domain``, ``app.runtime``. Knows nothing of HTTP.
+"""
 
 from app.events.errors import (
     ConcurrencyConflict,

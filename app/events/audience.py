@@ -3,7 +3,7 @@ bureau and which provider see it (the agency sees every event), and the SQL cond
 feed, its stream and the webhooks apply at the source, so a reader is never handed an event it
 may not see. An event type without an entry is the agency's alone.
 
-The rules follow what each role may read over the API (``app.api.scope``):
+The rules follow what each role may read over the API (``app.api.queries.scope``):
 
 * a **provider** sees the events of its own registration units (applications, audits, reports,
   decisions, deadlines) and of its own public profile;
@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from app.tokens import Role
+from app.domain.roles import Role
 
 
 @dataclass(frozen=True, slots=True)

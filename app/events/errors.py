@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import ErrorKind, KmopError
+from app.domain.errors import ErrorKind, KmopError
 
 
 class EventStoreError(KmopError):

@@ -2,7 +2,7 @@
 
 * ``registrations``: one row per registration unit, written from the unit's folded state, plus
   its DV.O / DV.A number; ``registration_status`` is the status without the open application
-  (what a bureau that audited the unit before may see, ``app/api/scope.py``). Numbers follow
+  (what a bureau that audited the unit before may see, ``app/api/queries/scope.py``). Numbers follow
   the global order of first registrations: the n-th unit ever registered gets serial
   ``base + n - 1``, one counter for both service types. Live, every
   transaction that records a decision takes ``NUMBERING_LOCK`` before it writes, so those
@@ -68,7 +68,7 @@ from app.domain.regions import province_of, region_key
 from app.domain.registration import FOLLOW_UP_AUDITS, AuditStatus, UnitState
 from app.domain.values import replace
 from app.events.catalog import project_id_from_stream
-from app.pg import Executes
+from app.runtime.pg import Executes
 
 NUMBERING_LOCK = 7_316_001  # pg_advisory_xact_lock key: transactions that may number units
 PROJECTION_TABLES = (
@@ -494,7 +494,8 @@ def _public_name(unit: tuple[str, UnitState] | None, item: Projected) -> Upsert:
 # --- live: each change as one statement in the command's transaction ------------------------
 
 # Columns whose values are JSON text (``profile_row``): cast in the SQL, so that a driver that
-# encodes jsonb parameters itself (the commands' asyncpg connection, ``app.pg``) takes the text
+# encodes jsonb parameters itself (the commands' asyncpg connection, ``app.runtime.pg``) takes the
+# text
 # as it is rather than as a JSON string, and SQLAlchemy's as before.
 _JSON_COLUMNS = frozenset({"locations", "findings"})
 

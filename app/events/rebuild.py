@@ -50,7 +50,7 @@ from app.events.catalog import REGISTRY, UNIT_STREAM, unit_key_from_stream
 from app.events.parallel import fold_and_write
 from app.events.projections import NUMBERING_LOCK, PROJECTION_TABLES, Projected, Projector
 from app.events.registry import EventRegistry
-from app.pg import asyncpg_dsn
+from app.runtime.pg import asyncpg_dsn
 
 SCHEMA = "kmop_rebuild"  # where the new tables are built
 REPLACED = "kmop_replaced"  # where the old ones go at the swap, to be dropped

@@ -41,7 +41,7 @@ from app.events.errors import ConcurrencyConflict, StreamTypeMismatch, UnknownPo
 from app.events.hashing import GENESIS, event_digest
 from app.events.metadata import EventMetadata
 from app.events.registry import EventRegistry
-from app.pg import Executes, Statement, statement, together
+from app.runtime.pg import Executes, Statement, statement, together
 
 _COLUMNS = """position, event_id, stream_id, stream_type, version, event_type, schema_version,
     data, metadata, recorded_at"""

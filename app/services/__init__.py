@@ -1,2 +1,6 @@
-"""The thin layer that runs a command: load stream -> decide -> append -> project, in one
-transaction. The API, the CLI and the deadline job all come through here."""
+"""The use cases: run a command in one transaction (load the stream -> decide -> append ->
+project), and the jobs: the deadline job (``deadlines``). The API, the CLI and the demo all
+come through here.
+
+May import: ``app.domain``, ``app.runtime``, ``app.events``.
+"""

@@ -28,10 +28,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.decider import ApplyDeadlines, passed_deadlines
+from app.domain.errors import ErrorKind, KmopError
 from app.domain.event import DomainEvent
 from app.domain.policies import today
 from app.domain.registration import DeadlineKind
-from app.errors import ErrorKind, KmopError
 from app.events import Actor, EventMetadata
 from app.services.clock import SystemClock
 from app.services.registrations import RegistrationService

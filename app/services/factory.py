@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.events.projections import Projector
-from app.pg import Pool
+from app.runtime.pg import Pool
+from app.runtime.settings import Settings
 from app.services.clock import Clock
 from app.services.registrations import RegistrationService
-from app.settings import Settings
 
 
 def make_service(

@@ -7,7 +7,8 @@ rules decide again), unless the caller pinned the version it saw (``expected_ver
 HTTP ``If-Match``): then it fails with ``StaleVersion``.
 
 On the wire that is four round trips on one connection of the process's asyncpg pool
-(``app.pg``): BEGIN; one read (the stream, and in the same statement what the rules need from
+(``app.runtime.pg``): BEGIN; one read (the stream, and in the same statement what the rules need
+from
 elsewhere: whether a new id is in use, the bureaus' versions, the caller's lookup such as an
 ``Idempotency-Key``); one write (the append, the projections' rows and what the caller stores,
 ``app.services.transaction``); COMMIT. The bureaus' states are kept in the process, folded from
@@ -37,6 +38,7 @@ from app.domain.decider import (
     SubmitApplication,
     decide,
 )
+from app.domain.errors import ErrorKind, KmopError
 from app.domain.event import DomainEvent
 from app.domain.policies import HOURLY_RATES, HourlyRate, StarterCriteria, end_of_day
 from app.domain.profiles import ProfileState, UpdateProfile, decide_profile, evolve_profile
@@ -56,7 +58,6 @@ from app.domain.ratings import (
     evolve_rating,
 )
 from app.domain.registration import UnitState, evolve
-from app.errors import ErrorKind, KmopError
 from app.events import ConcurrencyConflict, EventMetadata, EventRegistry, EventStore
 from app.events.catalog import (
     BUREAU_STREAM,
@@ -74,8 +75,8 @@ from app.events.catalog import (
 )
 from app.events.projections import NUMBERING_LOCK, Change, Projected, Projector, changes
 from app.events.store import prepare_append
-from app.metrics import Metrics
-from app.pg import Pool, Statement, together
+from app.runtime.metrics import Metrics
+from app.runtime.pg import Pool, Statement, together
 from app.services.clock import Clock, SystemClock
 from app.services.transaction import Transaction
 
@@ -133,7 +134,7 @@ Decide = Callable[[S, datetime, Context], Sequence[DomainEvent]]
 
 class Finish(Protocol):
     """What the caller adds to a command's transaction (the HTTP layer: the reply, and the
-    response an ``Idempotency-Key`` remembers, ``app.api.commands``)."""
+    response an ``Idempotency-Key`` remembers, ``app.api.http.commands``)."""
 
     @property
     def lookup(self) -> Statement | None:

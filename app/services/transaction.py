@@ -35,7 +35,7 @@ from app.events.store import (
     PreparedAppend,
     append_with,
 )
-from app.pg import Statement, statement, together
+from app.runtime.pg import Statement, statement, together
 
 BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED"
 _WRITE = re.compile(r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([\w.]+)", re.IGNORECASE)

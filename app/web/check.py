@@ -1,7 +1,7 @@
 """The public check on the web page: "was this registration in force on that day?", and where
 an attest's verification address lands (``/controle/{code}``). Server-rendered, Dutch, no
 JavaScript, like the rest of the page (``app.web.pages``: its templates, rendering and error
-pages); the answer is the API's (``app.api.registered_on.check``)."""
+pages); the answer is the API's (``app.api.routers.registered_on.check``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.api import registered_on
-from app.api.deps import public_engine
+from app.api.http.deps import public_engine
+from app.api.routers import registered_on
+from app.documents.dutch import dutch_date
 from app.domain.attest import attests_over_time, matches, parse_code
 from app.domain.identifiers import (
     InvalidIdentifier,
@@ -22,7 +23,7 @@ from app.domain.identifiers import (
 from app.events import EventStore
 from app.events.catalog import REGISTRY, unit_stream_id
 from app.services.registrations import UnknownResource
-from app.web.pages import dutch_date, friendly, render
+from app.web.pages import friendly, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -3,7 +3,8 @@ offers") for people rather than programs, server-rendered in Dutch.
 
 No login, no JavaScript and nothing fetched from elsewhere (fonts, scripts, styles): the Jinja2
 templates and one stylesheet are served by the app, so the page works offline. It runs the same
-SQL as the API (``app.api.search``, on the process's asyncpg pool) and checks its input with the
+SQL as the API (``app.api.queries.search``, on the process's asyncpg pool) and checks its input
+with the
 API's validators; what differs is the answer to a mistake: a page in Dutch (422, 404, 500,
 503), never a problem+json document.
 
@@ -36,11 +37,14 @@ from pydantic import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
-from app.api import problems, schemas, search
-from app.api.deps import public_pool
-from app.api.problems import database_unavailable
-from app.api.public import OPTIONS, RegionParam, SearchText
+from app.api import schemas
+from app.api.http import problems
+from app.api.http.deps import public_pool
+from app.api.http.problems import database_unavailable
+from app.api.queries import search
+from app.api.routers.public import OPTIONS, RegionParam, SearchText
 from app.api.schemas import Theme
+from app.documents.dutch import dutch_date
 from app.domain.identifiers import (
     EnterpriseNumber,
     InvalidIdentifier,
@@ -66,10 +70,6 @@ MIN_RATINGS = (1, 2, 3, 4, 5)
 router = APIRouter(include_in_schema=False)
 router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
 SERVICE_TYPES = {ServiceType.TRAINING: "opleiding", ServiceType.ADVICE: "advies"}
 
 # What a mistake in each field means, in the words of the page (the API's own messages are for
@@ -95,11 +95,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-
-
-def dutch_date(day: date) -> str:
-    """``20 januari 2026``."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def rating_text(rating: schemas.PublicRating | None) -> str:

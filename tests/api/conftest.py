@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
-from app.settings import Settings
+from app.runtime.settings import Settings
 from tests.documented import StatusRecorder, assert_documented
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from app.api.auth import Role
+from app.api.http.auth import Role
 from app.cli.openapi import document
 from app.domain.events import AuditResult
 from app.services.clock import FixedClock

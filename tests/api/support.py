@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 
-from app.api.auth import Role, mint_token
+from app.api.http.auth import Role, mint_token
 from app.domain.identifiers import RegistrationNumber, ServiceType
 from app.domain.norm import CURRENT_NORM
+from app.runtime.settings import DEVELOPMENT_JWT_SECRET
 from app.services.clock import FixedClock
-from app.settings import DEVELOPMENT_JWT_SECRET
 from tests.integration.scenarios import enterprise_number
 
 PROBLEM = "application/problem+json"

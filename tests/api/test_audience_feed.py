@@ -17,11 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.events import ProviderProfileUpdated, RegistrationStopped
+from app.domain.roles import Role
 from app.events import EventStore
 from app.events.audience import SEEN_BY, Audience, Seen, condition, opened_for, params, payload
 from app.events.catalog import REGISTRY, UNIT_STREAM
 from app.services.clock import FixedClock
-from app.tokens import Role
 from tests.api.support import (
     AGENCY,
     BUREAU,

@@ -30,11 +30,11 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.auth import TokenVerifier, Unauthenticated
+from app.api.http.auth import TokenVerifier, Unauthenticated
 from app.domain.identifiers import EnterpriseNumber, InvalidIdentifier
 from app.main import create_app
+from app.runtime.settings import DEVELOPMENT_JWT_SECRET, Settings
 from app.services.clock import FixedClock
-from app.settings import DEVELOPMENT_JWT_SECRET, Settings
 from tests.api.support import (
     AGENCY,
     BUREAU,

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.demo.load import load_demo
 from app.domain.policies import today
 from app.main import create_app
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from tests.api.support import AGENCY, PROVIDER, at, bureau_body, key, ok, problem, register
 
 # The demo's history up to the test clock's 2026-01-05: units in every status, with expiries,

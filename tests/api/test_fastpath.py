@@ -1,4 +1,4 @@
-"""The command routes' short way through FastAPI (app/api/fastpath.py): it serves the command
+"""The command routes' short way through FastAPI (app/api/http/fastpath.py): it serves the command
 routes, and leaves to FastAPI's own handler what it does not do itself."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 
-from app.api import bureau, provider
-from app.api.auth import Principal, Role, authenticate
-from app.api.fastpath import CommandRoute, _plan
+from app.api.http.auth import Principal, Role, authenticate
+from app.api.http.fastpath import CommandRoute, _plan
+from app.api.routers import bureau, provider
 from tests.api.support import PROVIDER, PROVIDER_KBO, application_body, ok, problem
 
 

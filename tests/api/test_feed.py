@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.auth import Role
+from app.api.http.auth import Role
 from app.services.clock import FixedClock
 from tests.api.support import AGENCY, auth, bought, bureau_body, key, ok, problem, register
 from tests.api.support import application_body as application

@@ -4,9 +4,9 @@ import socket
 
 import httpx
 
-from app.db import make_engine, migration_head
 from app.main import create_app
-from app.settings import Settings
+from app.runtime.db import make_engine, migration_head
+from app.runtime.settings import Settings
 from tests.conftest import PgServer
 
 PROBLEM = "application/problem+json"

@@ -15,11 +15,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.auth import Role
-from app.api.idempotency import forget_expired
+from app.api.http.auth import Role
+from app.api.http.idempotency import forget_expired
 from app.main import create_app
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from tests.api.support import (
     AGENCY,
     BUREAU,

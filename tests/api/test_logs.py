@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api.auth import Role
-from app.logs import configure_logging, remove_logging, scrub
+from app.api.http.auth import Role
+from app.runtime.logs import configure_logging, remove_logging, scrub
 from tests.api.support import AGENCY, PROVIDER, application_body, ok, problem, token
 
 IBAN = "BE68539007547034"  # application_body's bank account, written "be68 5390 0754 7034"

@@ -10,10 +10,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.access import UNMATCHED
+from app.api.http.access import UNMATCHED
 from app.main import create_app
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from tests.api.support import AGENCY, PROVIDER, application_body, bureau_body, key, ok, problem
 from tests.api.test_authority import build_state
 

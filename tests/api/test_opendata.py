@@ -1,4 +1,5 @@
-"""The register as open data over HTTP (app/api/opendata.py): the CSV and JSON files read by the
+"""The register as open data over HTTP (app/api/routers/opendata.py): the CSV and JSON files read
+by the
 standard readers, one row per registration in force today with the public fields and nothing
 else; their validators (ETag across events, late commits and midnight; HEAD); the DCAT-AP
 description and its licence; gzip (never on the event stream) and CORS on the public routes."""
@@ -21,12 +22,12 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api import opendata
-from app.api.opendata import FIELDS, LICENCE_URL
+from app.api.routers import opendata
+from app.api.routers.opendata import FIELDS, LICENCE_URL
 from app.main import create_app
-from app.pg import asyncpg_dsn
+from app.runtime.pg import asyncpg_dsn
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from tests.api.support import AGENCY, at, ok
 from tests.api.test_public import KIWA_KBO, VINCOTTE_KBO, ZUID_KBO
 from tests.api.test_public import world as public_world

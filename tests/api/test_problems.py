@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI, Query
 from pydantic import BaseModel, Field
 
-from app.errors import ErrorKind, KmopError
+from app.domain.errors import ErrorKind, KmopError
 
 PROBLEM = "application/problem+json"
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.auth import Role
+from app.api.http.auth import Role
 from app.events.projections import Projector
 from app.events.rebuild import rebuild_projections
 from app.services.clock import FixedClock

@@ -17,11 +17,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app import db
-from app.api.auth import Role
+from app.api.http.auth import Role
 from app.main import create_app
+from app.runtime import db
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from bench.pgproxy import RoundTripProxy, Window, proxy_to, url_through
 from tests.api.support import AGENCY, at, auth, bureau_body, ok, register
 from tests.integration.scenarios import enterprise_number

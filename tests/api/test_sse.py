@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
+from app.runtime.serving import Server
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.serving import Server
-from app.settings import Settings
 from tests.api.support import AGENCY, OTHER_BUREAU_ID, bureau_body, ok
 from tests.api.test_feed import rating, register_rated
 from tests.integration.scenarios import enterprise_number

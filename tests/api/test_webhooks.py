@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.delivery import EVENT_ID, SIGNATURE, TIMESTAMP, Dispatcher, resolved_refusal, verify
 from app.main import create_app
-from app.settings import Settings
-from app.webhooks import EVENT_ID, SIGNATURE, TIMESTAMP, Dispatcher, resolved_refusal, verify
+from app.runtime.settings import Settings
 from tests.api.support import (
     AGENCY,
     BUREAU,

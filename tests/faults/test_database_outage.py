@@ -26,10 +26,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from app import db, embedded
-from app.api.auth import Role
+from app.api.http.auth import Role
 from app.main import create_app
-from app.settings import Settings
+from app.runtime import db, embedded
+from app.runtime.settings import Settings
 from tests.api.support import AGENCY, PROBLEM, application_body, auth, bureau_body, ok
 from tests.integration.scenarios import enterprise_number
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.domain.events import SwornDeclarationReceived
 from app.events.projections import Projected, Projector
 from app.main import create_app
-from app.pg import Executes
+from app.runtime.pg import Executes
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from tests.api.support import AGENCY, PROVIDER, application_body, ok
 
 

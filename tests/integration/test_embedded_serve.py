@@ -13,8 +13,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from app import embedded
-from app.db import migration_head
+from app.runtime import embedded
+from app.runtime.db import migration_head
 from tests.integration.serving import free_port, spawn_serve
 
 

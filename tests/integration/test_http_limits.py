@@ -140,7 +140,7 @@ async def test_heads_within_the_bounds_are_served_on_a_kept_alive_connection(ser
 
 
 async def test_head_answers_end_at_their_headers_on_a_kept_alive_connection(server: int) -> None:
-    """HEAD runs the GET (app/api/methods.py), but the server must write a HEAD's answer: the
+    """HEAD runs the GET (app/api/http/methods.py), but the server must write a HEAD's answer: the
     headers and nothing more, whether the GET has a length (``/public/options``) or is streamed
     (``/public/providers.csv``: no length, chunked as a GET). A stray byte (a chunked GET's
     terminator) would be read as the next answer's status line."""

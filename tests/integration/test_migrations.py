@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from app import db
+from app.runtime import db
 from tests.conftest import PgServer
 
 

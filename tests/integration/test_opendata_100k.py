@@ -1,6 +1,6 @@
 """The open-data files at 100,000 providers, from a real `kmop serve`: they load with the standard
 library's CSV and JSON readers, hold exactly the registrations in force today, and the server's
-memory stays flat while it streams them (app/api/opendata.py).
+memory stays flat while it streams them (app/api/routers/opendata.py).
 
 The providers are the search benchmark's (``bench.search_data.make_profile``: names with
 accents, Dutch descriptions, 1-3 locations, training, advice or both), written straight into
@@ -30,10 +30,10 @@ import asyncpg
 import httpx
 import pytest
 
-from app.api.opendata import FIELDS
+from app.api.routers.opendata import FIELDS
 from app.domain.policies import today
 from app.domain.regions import province_of, region_key
-from app.pg import asyncpg_dsn
+from app.runtime.pg import asyncpg_dsn
 from bench.search_data import enterprise_number, make_profile
 from tests.integration.serving import Server, free_port, spawn_serve, wait_ready
 

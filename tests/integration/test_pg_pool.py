@@ -1,4 +1,5 @@
-"""The hot paths' asyncpg pool (app.pg): JSON in and out, one connection reused without a reset
+"""The hot paths' asyncpg pool (app.runtime.pg): JSON in and out, one connection reused without a
+reset
 query, and a transaction left open never reaches the next user of the connection."""
 
 from __future__ import annotations
@@ -8,10 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.db import make_engine
-from app.pg import Pool, asyncpg_dsn
-from app.readers import PublicReads
-from app.settings import Settings
+from app.runtime.db import make_engine
+from app.runtime.pg import Pool, asyncpg_dsn
+from app.runtime.readers import PublicReads
+from app.runtime.settings import Settings
 
 
 async def test_json_goes_in_and_out_as_python_values(database_url: str) -> None:

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api import search
+from app.api.queries import search
 from app.domain.identifiers import ServiceType
 from app.domain.policies import ELIGIBLE_THEMES, today
 from app.domain.regions import region_terms
-from app.pg import Pool
+from app.runtime.pg import Pool
 from bench.search import Loaded, load
 
 PROVIDERS = 2000

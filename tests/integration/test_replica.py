@@ -1,4 +1,5 @@
-"""The public reads on a real streaming replica (``KMOP_READ_DATABASE_URL``; ``app.readers``).
+"""The public reads on a real streaming replica (``KMOP_READ_DATABASE_URL``;
+``app.runtime.readers``).
 
 A primary and a standby made from the embedded PostgreSQL's binaries (``replication.py``): the
 app writes to the primary and its public search, public check and web page read the standby. With
@@ -22,10 +23,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import db, embedded
 from app.main import create_app
+from app.runtime import db, embedded
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from tests.api.support import AGENCY, OTHER_BUREAU_ID, PROBLEM, bureau_body, ok, problem
 from tests.integration.replication import Replication, primary_and_standby, replayed
 from tests.web.support import Provider, register

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app import db
 from app.events import EventStore
 from app.events.checkpoints import key_id, record_checkpoint
 from app.events.hashing import GENESIS, chain_hash, event_digest
 from app.events.verify import Verification, verify_log
+from app.runtime import db
 from tests.conftest import PgServer
 from tests.events import Noted, make_registry
 

@@ -33,7 +33,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.auth import Role
+from app.api.http.auth import Role
 from app.domain.bureaus import AppointAuditBureau
 from app.domain.decider import (
     ChooseAuditBureau,

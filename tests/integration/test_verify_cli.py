@@ -16,9 +16,9 @@ from app.cli import cli
 from app.domain.bureaus import AppointAuditBureau
 from app.domain.identifiers import EnterpriseNumber
 from app.events.projections import Projector
+from app.runtime.settings import get_settings
 from app.services.clock import FixedClock
 from app.services.registrations import RegistrationService
-from app.settings import get_settings
 from tests.integration.test_service import AGENCY, BUREAU_ID, START, register, unit
 
 KEY = "cli-test-checkpoint-key"

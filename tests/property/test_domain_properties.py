@@ -46,12 +46,12 @@ from app.domain.decider import (
     SubmitApplication,
     SubmitAuditReport,
 )
+from app.domain.errors import KmopError
 from app.domain.events import AuditResult, IndicatorScore, Score, Track, Verdict
 from app.domain.identifiers import BankAccount, RegistrationUnit, ServiceType
 from app.domain.norm import CURRENT_NORM, AuditType, Requirement, audited_requirements
 from app.domain.policies import today
 from app.domain.registration import Audit, UnitState
-from app.errors import KmopError
 from app.events import Actor, EventMetadata
 from app.events.bulk import PRIMARY_KEYS
 from app.events.catalog import unit_stream_id

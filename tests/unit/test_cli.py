@@ -103,7 +103,7 @@ def test_kmop_token_refuses_a_lifetime_the_service_would_refuse() -> None:
 def test_production_accepts_a_named_https_public_address_and_other_environments_the_default() -> (
     None
 ):
-    from app.settings import Settings
+    from app.runtime.settings import Settings
 
     assert (
         Settings(

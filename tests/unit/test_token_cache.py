@@ -11,9 +11,10 @@ from typing import Any
 import jwt
 import pytest
 
-from app.api.auth import CLOCK_SKEW_SECONDS, Principal, TokenVerifier, Unauthenticated
-from app.settings import DEVELOPMENT_JWT_SECRET, Settings
-from app.tokens import Role, mint_token
+from app.api.http.auth import CLOCK_SKEW_SECONDS, Principal, TokenVerifier, Unauthenticated
+from app.api.http.tokens import mint_token
+from app.domain.roles import Role
+from app.runtime.settings import DEVELOPMENT_JWT_SECRET, Settings
 
 PROVIDER = "0403170701"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from app.api.auth import Role
+from app.api.http.auth import Role
 from app.services.clock import FixedClock
 from tests.api.support import AGENCY, auth, bought, bureau_body, ok
 from tests.api.support import register as register_unit

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.db import make_engine
 from app.main import create_app
+from app.runtime.db import make_engine
+from app.runtime.settings import Settings
 from app.services.clock import FixedClock
-from app.settings import Settings
 from app.web import pages
 from tests.integration.scenarios import enterprise_number
 from tests.web.support import Provider, register

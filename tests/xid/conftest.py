@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from app import db, embedded
+from app.runtime import db, embedded
 from tests.conftest import PgServer, _tune_for_tests
 
 # Made in the maintenance database by the tests, not by the migrations: transaction ids are the

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import db
 from app.events import EventStore
 from app.events.checkpoints import record_checkpoint
 from app.events.verify import verify_log
+from app.runtime import db
 from tests.conftest import PgServer
 from tests.events import Noted, make_registry
 from tests.xid.conftest import burn_until, next_xid

@@ -11,9 +11,9 @@ import asyncpg
 import pytest
 from typer.testing import CliRunner, Result
 
-from app import embedded
 from app.cli import EMBEDDED_DATABASE, cli
-from app.settings import get_settings
+from app.runtime import embedded
+from app.runtime.settings import get_settings
 from tests.xid.conftest import burn_until
 
 

@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import db
 from app.domain.bureaus import AppointAuditBureau
 from app.domain.decider import StopRegistration
 from app.domain.identifiers import EnterpriseNumber, RegistrationUnit, ServiceType
@@ -30,6 +29,7 @@ from app.events.hashing import GENESIS
 from app.events.projections import PROJECTION_TABLES, Projector
 from app.events.rebuild import rebuild_projections
 from app.events.verify import verify_log
+from app.runtime import db
 from app.services.clock import FixedClock
 from app.services.registrations import RegistrationService
 from tests.conftest import PgServer
