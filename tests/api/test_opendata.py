@@ -1,4 +1,4 @@
-"""The register as open data over HTTP (app/api/routers/opendata.py): the CSV and JSON files read
+"""The register as open data over HTTP (app/api/routers/opendata/): the CSV and JSON files read
 by the
 standard readers, one row per registration in force today with the public fields and nothing
 else; their validators (ETag across events, late commits and midnight; HEAD); the DCAT-AP
