@@ -1,4 +1,4 @@
-"""The register as open data over HTTP (app/api/routers/opendata.py): the CSV and JSON files read
+"""The register as open data over HTTP (app/api/routers/opendata/): the CSV and JSON files read
 by the
 standard readers, one row per registration in force today with the public fields and nothing
 else; their validators (ETag across events, late commits and midnight; HEAD); the DCAT-AP
@@ -22,8 +22,8 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.routers import opendata
 from app.api.routers.opendata import FIELDS, LICENCE_URL
+from app.api.routers.opendata import files as opendata_files
 from app.main import create_app
 from app.runtime.pg import asyncpg_dsn
 from app.runtime.settings import Settings
@@ -130,7 +130,7 @@ async def test_a_file_written_in_many_chunks_holds_every_row(
     """Rows are written to a buffer that is handed out and emptied chunk by chunk: with chunks
     smaller than a row, every row must still arrive once, in order."""
     whole = fine(await api.get("/public/providers.json")).json()
-    monkeypatch.setattr(opendata, "CHUNK_BYTES", 100)
+    monkeypatch.setattr(opendata_files, "CHUNK_BYTES", 100)
     assert [r["registration_number"] for r in await csv_rows(api)] == IN_FORCE
     assert fine(await api.get("/public/providers.json")).json() == whole
 

@@ -1,6 +1,6 @@
 """The open-data files at 100,000 providers, from a real `kmop serve`: they load with the standard
 library's CSV and JSON readers, hold exactly the registrations in force today, and the server's
-memory stays flat while it streams them (app/api/routers/opendata.py).
+memory stays flat while it streams them (app/api/routers/opendata/).
 
 The providers are the search benchmark's (``bench.search_data.make_profile``: names with
 accents, Dutch descriptions, 1-3 locations, training, advice or both), written straight into
