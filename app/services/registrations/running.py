@@ -145,7 +145,7 @@ class CommandRunner:
         reads += [identifier[2]] if identifier else []
         reads += [fact.statement] if fact else []
         reads += [lookup] if lookup else []
-        # a decision takes the numbering lock before any write: see app/events/projections.py
+        # a decision takes the numbering lock before any write: see app.events.projections
         lock = NUMBERING_LOCK if numbering else lock
         async with self.pg.connection() as conn, Transaction.begin(conn, lock=lock) as tx:
             values = list(await conn.fetchrow(*_args(_one_read(reads))))
