@@ -157,7 +157,7 @@ async def test_pages_go_back_and_forth(
     api: httpx.AsyncClient, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await register(api, clock, PROVIDERS)
-    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    monkeypatch.setattr("app.web.pages.routes.PAGE_SIZE", 1)
     first = html(await api.get("/", params={"service_type": "opleiding"}))
     assert "2 dienstverleners gevonden" in first.words
     links = {a["rel"]: a["href"] for a in first.all("a") if "rel" in a}
@@ -326,7 +326,7 @@ async def test_paging_tells_where_the_page_lies_and_numbers_the_pages(
     api: httpx.AsyncClient, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await register(api, clock, PROVIDERS)
-    monkeypatch.setattr(pages, "PAGE_SIZE", 1)
+    monkeypatch.setattr("app.web.pages.routes.PAGE_SIZE", 1)
     first = html(await api.get("/", params={"service_type": "opleiding"}))
     assert "2 dienstverleners gevonden" in first.words
     assert "1-1 van 2" in first.words
