@@ -42,29 +42,39 @@ import asyncio
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import asyncpg
-import httpx
 from sqlalchemy.engine import make_url
 
-from app.api.http.auth import Role, mint_token
 from app.domain.policies import today
 from app.runtime import db, embedded
-from app.runtime.settings import DEVELOPMENT_JWT_SECRET, normalize_database_url
+from app.runtime.settings import normalize_database_url
 from bench import commands
-from bench.history import PlannedAudit, load_store, project
+from bench.history import load_store, project
+from bench.lean_requests import (
+    Projects,
+    Reports,
+    Tokens,
+    a_training_number,
+    application_template,
+)
+from bench.lean_servers import (
+    kmop_has_workers,
+    kmop_server,
+    post_sequentially,
+    round_trips,
+    uvicorn,
+)
 from bench.loadgen import CpuMeter, HttpServer, WrkRun, run_wrk, wrk_version
 from bench.pgproxy import RoundTripProxy, Window
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
-PY = sys.executable
 RAW_WRITERS = 8
 TARGETS = """Targets (issue 12): POST /applications at 32 connections >= 0.35 x the thin endpoint
 and >= 2 x eventsourcing (HTTP) in req/s from one process; <= 4 round trips per command, 5 with
@@ -127,168 +137,6 @@ class Databases:
         """The database's DSN through the round-trip proxy on ``port``."""
         url = make_url(self.admin_dsn).set(database=self.prefix + suffix)
         return url.set(host="127.0.0.1", port=port).render_as_string(False)
-
-
-# --- requests ----------------------------------------------------------------------------------
-
-
-def application_template() -> str:
-    body = dict(commands.application(0).body)
-    body["provider_name"] = "Vormingscentrum Belasting {n}"
-    return json.dumps(body, ensure_ascii=False)
-
-
-class Tokens:
-    """Provider tokens of fresh enterprises, each used once: "/applications<TAB>token" lines."""
-
-    def __init__(self) -> None:
-        self.next = 0
-
-    def take(self, count: int) -> list[str]:
-        lines = []
-        for n in range(self.next, self.next + count):
-            token = mint_token(
-                DEVELOPMENT_JWT_SECRET,
-                subject=f"provider-lean-{n}",
-                role=Role.PROVIDER,
-                enterprise_number=str(commands.new_enterprise(n)),
-                ttl_seconds=6 * 3600,
-            )
-            lines.append(f"/applications\t{token}")
-        self.next += count
-        return lines
-
-
-class Reports:
-    """The planned audits' report requests, each used once: "path<TAB>bureau token" lines."""
-
-    def __init__(self, audits: Sequence[PlannedAudit]) -> None:
-        self.tokens = {
-            bureau_id: commands.bureau_token(bureau_id)
-            for bureau_id in {audit.bureau_id for audit in audits}
-        }
-        headers = {b: {"Authorization": f"Bearer {t}"} for b, t in self.tokens.items()}
-        bodies = {json.dumps(commands.report(a, headers).body) for a in audits}
-        if len(bodies) != 1:  # the planned audits are alike: one body fits them all
-            raise AssertionError(f"{len(bodies)} different report bodies")
-        self.template = bodies.pop()
-        self.audits: Iterator[PlannedAudit] = iter(audits)
-        self.left = len(audits)
-
-    def take(self, count: int) -> list[str]:
-        count = min(count, self.left)
-        self.left -= count
-        return [
-            f"/audits/{a.audit_id}/reports\t{self.tokens[a.bureau_id]}"
-            for a in (next(self.audits) for _ in range(count))
-        ]
-
-
-class Projects:
-    """Subsidy projects the agency records, a new one per request (its id the request's unique
-    key): "/projects<TAB>agency token" lines, filed with ``number`` and starting ``day``."""
-
-    def __init__(self, number: str, day: date) -> None:
-        self.token = mint_token(
-            DEVELOPMENT_JWT_SECRET, subject="agency-lean", role=Role.AGENCY, ttl_seconds=6 * 3600
-        )
-        body = {
-            "project_id": "project-{n}",
-            "client_enterprise_number": str(commands.new_enterprise(999_999)),
-            "registration_number": number,
-            "service_type": "opleiding",
-            "theme": "digitalisering",
-            "start_date": day.isoformat(),
-            "end_date": day.isoformat(),
-            "price_excluding_vat": "1200.00",
-            "vat": "252.00",
-            "participants": 4,
-            "training_days": "1",
-            "catering_cost": "80.00",
-        }
-        self.template = json.dumps(body)
-
-    def take(self, count: int) -> list[str]:
-        return [f"/projects\t{self.token}"] * count
-
-
-async def a_training_number(dsn: str) -> str:
-    """A training registration the store holds (projects filed with it are judged on its unit's
-    events), or a number none does (the findings say so; no unit to fold)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        number = await conn.fetchval(
-            "SELECT registration_number FROM registrations WHERE registration_number LIKE"
-            " 'DV.O%' ORDER BY registration_number LIMIT 1"
-        )
-    finally:
-        await conn.close()
-    return str(number or "DV.O999999")
-
-
-# --- servers -----------------------------------------------------------------------------------
-
-
-def uvicorn(target: str, workers: int = 1) -> list[str]:
-    return [
-        PY, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", "{port}",
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-
-
-def kmop_has_workers() -> bool:
-    helptext = subprocess.run(
-        [PY, "-m", "app", "serve", "--help"],
-        capture_output=True,
-        text=True,
-        cwd=commands.ROOT,
-        env={**os.environ, "COLUMNS": "200"},
-    ).stdout
-    return "--workers" in helptext
-
-
-def kmop_server(database_url: str, workers: int) -> HttpServer:
-    command = [PY, "-m", "app", "serve", "--no-migrate", "--port", "{port}"]
-    if workers != 1:
-        command += ["--workers", str(workers)]
-    env = {
-        "KMOP_DATABASE_URL": database_url,
-        "KMOP_DEADLINE_INTERVAL_SECONDS": "0",
-        "KMOP_CHECKPOINT_INTERVAL_SECONDS": "0",
-    }
-    return HttpServer(f"kmop-{workers}w", command, env)
-
-
-async def post_sequentially(base_url: str, path: str, template: str, lines: Sequence[str],
-                            count: int, idempotency: bool = False) -> None:  # fmt: skip
-    """``count`` POSTs one after the other, as the Lua script builds them; each must be 201."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-        for n in range(count):
-            key = f"rt-{uuid.uuid4().hex}"
-            headers = {"Content-Type": "application/json"}
-            target = path
-            if lines:
-                target, token = lines[n].split("\t")
-                headers["Authorization"] = f"Bearer {token}"
-            if idempotency:
-                headers["Idempotency-Key"] = key
-            body = template.replace("{n}", key)
-            response = await client.post(target, content=body, headers=headers)
-            if response.status_code != 201:
-                raise SystemExit(f"{target}: {response.status_code} {response.text[:300]}")
-
-
-async def round_trips(proxy: RoundTripProxy, send: Callable[[int], object], count: int) -> Window:
-    """What ``count`` commands sent by ``send(count)`` sent PostgreSQL (after a warm-up of 10,
-    so that every connection and prepared statement is there)."""
-    started = time.perf_counter()
-    await send(10)  # type: ignore[misc]
-    proxy.reset()
-    await send(count)  # type: ignore[misc]
-    window = proxy.snapshot()
-    print(f"  round trips: {count} commands in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)  # fmt: skip
-    return window
 
 
 # --- the run -----------------------------------------------------------------------------------

@@ -1,14 +1,14 @@
-"""Retries, restarts and races over HTTP: ``Idempotency-Key`` replays the first response and
-appends nothing, ``If-Match`` pins the version, and concurrent writers of one registration
-cannot both win. Every test counts what was appended in the ``events`` table itself."""
+"""Retries and restarts over HTTP: ``Idempotency-Key`` replays the first response and appends
+nothing, keys are per client, survive a restart and are forgotten after the retention; every
+event records its key, actor and correlation. ``If-Match`` and races between different commands:
+tests/api/test_if_match_and_races.py. Every test counts what was appended in the ``events`` table
+itself."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -20,10 +20,17 @@ from app.api.http.idempotency import forget_expired
 from app.main import create_app
 from app.runtime.settings import Settings
 from app.services.clock import FixedClock
+from tests.api.idempotency_support import (
+    DECISION_EVENTS,
+    REPLAYED,
+    audit_passed,
+    count_events,
+    last_event,
+    stored_keys,
+    submit,
+)
 from tests.api.support import (
     AGENCY,
-    BUREAU,
-    BUREAU_ID,
     OTHER_PROVIDER_KBO,
     PROVIDER,
     PROVIDER_KBO,
@@ -33,83 +40,7 @@ from tests.api.support import (
     key,
     ok,
     problem,
-    report_body,
 )
-
-REPLAYED = "Idempotent-Replayed"
-VISIT = date(2026, 1, 15)
-REPORTED = datetime(2026, 1, 16, 10, tzinfo=UTC)
-DECISION_EVENTS = ("RegistrationGranted", "ApplicationRefused")
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-async def count_events(engine: AsyncEngine, *event_types: str) -> int:
-    sql = "SELECT count(*) FROM events"
-    params: dict[str, Any] = {}
-    if event_types:
-        sql += " WHERE event_type = ANY(:types)"
-        params["types"] = list(event_types)
-    async with engine.connect() as conn:
-        return int(await conn.scalar(text(sql), params) or 0)
-
-
-async def last_event(engine: AsyncEngine) -> tuple[str, dict[str, Any]]:
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                text("SELECT event_type, metadata FROM events ORDER BY position DESC LIMIT 1")
-            )
-        ).one()
-    return str(row.event_type), dict(row.metadata)
-
-
-async def stored_keys(engine: AsyncEngine) -> set[tuple[str, str]]:
-    async with engine.connect() as conn:
-        rows = (await conn.execute(text("SELECT client_id, key FROM idempotency_keys"))).all()
-    return {(str(row.client_id), str(row.key)) for row in rows}
-
-
-async def submit(api: httpx.AsyncClient, service_type: str = "opleiding") -> str:
-    response = await api.post(
-        "/applications", json=application_body(service_type), headers=PROVIDER | key()
-    )
-    application_id: str = ok(response, 201)["application_id"]
-    return application_id
-
-
-async def audit_passed(api: httpx.AsyncClient, clock: FixedClock, application_id: str) -> None:
-    """From a submitted application to a passed audit report: a decision may now be made."""
-    ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY | key()), 201)
-    ok(
-        await api.post(
-            f"/applications/{application_id}/sworn-declaration", json={}, headers=AGENCY | key()
-        )
-    )
-    chosen = await api.post(
-        f"/applications/{application_id}/audits",
-        json={"bureau_id": BUREAU_ID},
-        headers=PROVIDER | key(),
-    )
-    audit_id = ok(chosen, 201)["audit_id"]
-    ok(
-        await api.post(
-            f"/audits/{audit_id}/plan",
-            json={"visit_date": VISIT.isoformat(), "planned_hours": "6"},
-            headers=BUREAU | key(),
-        )
-    )
-    clock.set(REPORTED)
-    ok(
-        await api.post(
-            f"/audits/{audit_id}/reports",
-            json=report_body(range(1, 6), visit=VISIT),
-            headers=BUREAU | key(),
-        ),
-        201,
-    )
-
 
 # --- 1. a retry gets the first response again ------------------------------------------------
 
@@ -390,128 +321,6 @@ async def test_every_event_records_key_actor_and_correlation(
     assert metadata.get("idempotency_key") is None
     assert metadata["correlation_id"] == "r3"
     assert metadata["actor"] == {"id": "provider-app", "role": "provider"}
-
-
-# --- 8. If-Match ------------------------------------------------------------------------------
-
-
-async def test_if_match_pins_the_version(api: httpx.AsyncClient, engine: AsyncEngine) -> None:
-    application_id = await submit(api)
-    url = f"/applications/{application_id}"
-    read = await api.get(url, headers=AGENCY)
-    version = ok(read)["version"]
-    assert read.headers["ETag"] == f'"{version}"'
-
-    declared = await api.post(
-        f"{url}/sworn-declaration", json={}, headers=AGENCY | {"If-Match": read.headers["ETag"]}
-    )
-    ok(declared)
-    assert declared.headers["ETag"] == f'"{version + 1}"'
-    reread = await api.get(url, headers=AGENCY)
-    assert reread.headers["ETag"] == declared.headers["ETag"]
-
-    # The ETag read before the declaration is stale now.
-    ok(await api.post("/bureaus", json=bureau_body(), headers=AGENCY | key()), 201)
-    events = await count_events(engine)
-    stale = await api.post(
-        f"{url}/audits",
-        json={"bureau_id": BUREAU_ID},
-        headers=PROVIDER | key() | {"If-Match": read.headers["ETag"]},
-    )
-    body = problem(stale, 412, "version-mismatch")
-    assert body["expected_version"] == version
-    assert body["actual_version"] == version + 1
-    assert await count_events(engine) == events
-
-    malformed = await api.post(
-        f"{url}/audits", json={"bureau_id": BUREAU_ID}, headers=PROVIDER | {"If-Match": "abc"}
-    )
-    problem(malformed, 422, "invalid-if-match")
-    assert await count_events(engine) == events
-
-    anything = await api.post(
-        f"{url}/audits", json={"bureau_id": BUREAU_ID}, headers=PROVIDER | {"If-Match": "*"}
-    )
-    ok(anything, 201)
-    assert anything.headers["ETag"] == f'"{version + 2}"'
-    assert await count_events(engine) == events + 1
-
-
-async def test_if_match_again_with_the_same_etag_is_refused(
-    api: httpx.AsyncClient, engine: AsyncEngine
-) -> None:
-    application_id = await submit(api)
-    etag = (await api.get(f"/applications/{application_id}", headers=AGENCY)).headers["ETag"]
-    url = f"/applications/{application_id}/sworn-declaration"
-    ok(await api.post(url, json={}, headers=AGENCY | {"If-Match": etag}))
-    events = await count_events(engine)
-
-    again = await api.post(url, json={}, headers=AGENCY | {"If-Match": etag})
-    problem(again, 412, "version-mismatch")
-    assert await count_events(engine) == events
-
-
-# --- 9. races between different commands ------------------------------------------------------
-
-
-async def test_concurrent_declarations_only_one_is_recorded(
-    api: httpx.AsyncClient, engine: AsyncEngine
-) -> None:
-    application_id = await submit(api)
-    url = f"/applications/{application_id}/sworn-declaration"
-    responses = await asyncio.gather(
-        *(api.post(url, json={}, headers=AGENCY | (key() if n % 2 else {})) for n in range(10))
-    )
-
-    statuses = Counter(response.status_code for response in responses)
-    assert statuses == {200: 1, 409: 9}, [r.text for r in responses]
-    for response in responses:
-        if response.status_code == 409:
-            problem(response, 409, "sworn-declaration-already-received")
-    assert await count_events(engine, "SwornDeclarationReceived") == 1
-
-
-async def test_concurrent_decisions_only_one_is_recorded(
-    api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
-) -> None:
-    application_id = await submit(api)
-    await audit_passed(api, clock, application_id)
-    url = f"/applications/{application_id}/decision"
-    granted, refused = await asyncio.gather(
-        api.post(url, json={"granted": True}, headers=AGENCY | key()),
-        api.post(url, json={"granted": False, "reason": "Twijfel"}, headers=AGENCY | key()),
-    )
-
-    assert sorted([granted.status_code, refused.status_code]) == [200, 409], (
-        granted.text,
-        refused.text,
-    )
-    loser = granted if granted.status_code == 409 else refused
-    problem(loser, 409, "no-open-application")
-    assert await count_events(engine, *DECISION_EVENTS) == 1
-    winner = refused if loser is granted else granted
-    status = ok(winner)["status"]
-    assert status == ("granted" if winner is granted else "refused")
-
-
-async def test_concurrent_applications_for_one_unit_only_one_is_open(
-    api: httpx.AsyncClient, engine: AsyncEngine
-) -> None:
-    responses = await asyncio.gather(
-        *(
-            api.post("/applications", json=application_body(), headers=PROVIDER | key())
-            for _ in range(10)
-        )
-    )
-
-    statuses = Counter(response.status_code for response in responses)
-    assert statuses == {201: 1, 409: 9}, [r.text for r in responses]
-    for response in responses:
-        if response.status_code == 409:
-            problem(response, 409, "application-already-open")
-    assert await count_events(engine, "ApplicationSubmitted") == 1
-    listed = ok(await api.get("/applications", headers=PROVIDER))
-    assert len(listed["items"]) == 1
 
 
 # --- 10. keys are forgotten after the retention -----------------------------------------------
