@@ -9,6 +9,7 @@ here, not in a reviewer's eye.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,23 @@ def test_only_the_app_factory_mounts_the_routers() -> None:
         if name.startswith("app.api.routers")
     )
     assert reaching == []
+
+
+def _readme_tree() -> str:
+    readme = (APP.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How the code is organised", 1)[1]
+    return section.split("```", 2)[1]
+
+
+def test_the_readme_draws_the_tree_as_it_is() -> None:
+    """Every package of ``app`` and of ``app.api`` has its line in the README's tree, and every
+    folder the tree names under ``app/`` and ``app/api/`` exists."""
+    tree = _readme_tree()
+    drawn_top = set(re.findall(r"^  (\w+)/", tree, flags=re.M))
+    drawn_api = set(
+        re.findall(r"^    (\w+)/", tree.split("  api/", 1)[1].split("\n  web/", 1)[0], flags=re.M)
+    )
+    real_top = {p.name for p in APP.iterdir() if (p / "__init__.py").exists()}
+    real_api = {p.name for p in (APP / "api").iterdir() if (p / "__init__.py").exists()}
+    assert drawn_top == real_top
+    assert drawn_api == real_api
