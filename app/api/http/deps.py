@@ -1,4 +1,10 @@
-"""Dependencies shared by the routers, as ``Annotated`` aliases."""
+"""Dependencies shared by the routers, as ``Annotated`` aliases.
+
+Each alias depends on an ``async def`` beside the plain function (which other modules call
+directly): FastAPI runs a plain ``def`` dependency in a worker thread, a hop through anyio's
+thread pool on every request for what is an attribute read (py-spy: 3.7 % of the server's
+samples under one client's public searches; BENCHMARKS.md, issue 12).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,11 @@ def get_engine(request: Request) -> AsyncEngine:
     return engine
 
 
-EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+async def _engine(request: Request) -> AsyncEngine:
+    return get_engine(request)
+
+
+EngineDep = Annotated[AsyncEngine, Depends(_engine)]
 
 
 def get_pg(request: Request) -> Pool:
@@ -24,7 +34,11 @@ def get_pg(request: Request) -> Pool:
     return pool
 
 
-PgDep = Annotated[Pool, Depends(get_pg)]
+async def _pg(request: Request) -> Pool:
+    return get_pg(request)
+
+
+PgDep = Annotated[Pool, Depends(_pg)]
 
 
 def public_pool(request: Request) -> Pool:
@@ -40,5 +54,13 @@ def public_engine(request: Request) -> AsyncEngine:
     return engine
 
 
-PublicPgDep = Annotated[Pool, Depends(public_pool)]
-PublicEngineDep = Annotated[AsyncEngine, Depends(public_engine)]
+async def _public_pool(request: Request) -> Pool:
+    return public_pool(request)
+
+
+async def _public_engine(request: Request) -> AsyncEngine:
+    return public_engine(request)
+
+
+PublicPgDep = Annotated[Pool, Depends(_public_pool)]
+PublicEngineDep = Annotated[AsyncEngine, Depends(_public_engine)]

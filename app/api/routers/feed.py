@@ -88,7 +88,7 @@ class FeedFilter:
     stream_types: tuple[str, ...]
 
 
-def feed_filter(
+async def feed_filter(
     event_type: Annotated[
         list[Name] | None,
         Query(
