@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 
@@ -86,6 +86,7 @@ def postal_code(text: str) -> str:
     return match.group(1)
 
 
+@lru_cache(maxsize=4096)  # a rebuild asks it of every profile's every location
 def province_of(code: str) -> Province:
     number = int(postal_code(code))
     for first, last, province in _RANGES:
@@ -94,6 +95,7 @@ def province_of(code: str) -> Province:
     raise UnknownPostalCode(f"{code!r} is not a Belgian postal code")
 
 
+@lru_cache(maxsize=4096)  # a rebuild asks it of every profile's every municipality
 def region_key(text: str) -> str:
     """How a municipality or province name is matched: lowercase, without accents, single
     spaces ("Sint-Niklaas", "sint-niklaas " and "SINT-NIKLAAS" are one key). The same

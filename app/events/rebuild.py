@@ -4,7 +4,8 @@
    (``app.events.bulk``). In one read-only REPEATABLE READ transaction every event its snapshot
    sees is read in the global order (transaction id, position) and folded in memory; each
    table is then written by COPY, indexed afterwards, and ANALYZEd (so that no plan is made on
-   an empty table's statistics). Commands go on meanwhile, projecting into the live tables.
+   an empty table's statistics), several tables at once on sessions of their own. Commands go
+   on meanwhile, projecting into the live tables.
 2. **Catch up.** The events the last snapshot did not see and a new one does (committed
    since) are projected into the copies by the live path (``Projector``, with the copies first
    on the search path), in short transactions, until few are left. Each event is thus read
@@ -40,9 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.events.bulk import (
     Fold,
-    create_indexes,
     create_tables,
     fold_events,
+    index_and_analyze,
     live_schema,
     write_tables,
 )
@@ -63,6 +64,9 @@ SWAP_TRIES = 50
 # Processes that fold and write (``app.events.parallel``); 1: in this process. Two, as the
 # measurements in BENCHMARKS.md support on two cores (the server reads and writes beside them).
 WORKERS = min(2, os.cpu_count() or 1)
+# Sessions that build the new tables' indexes and ANALYZE them, a table each at a time: the
+# server's work, serial on one session; two halve it on two cores (BENCHMARKS.md).
+INDEX_BUILDERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,22 +131,20 @@ async def _build(
 ) -> int:
     """Fold the events below the horizon and write the new tables, indexed and analyzed; the
     units written."""
+    dsn = asyncpg_dsn(engine.url.render_as_string(hide_password=False))
     async with engine.connect() as conn:
         pg = (await conn.get_raw_connection()).driver_connection
         assert pg is not None
         if workers > 1:
-            dsn = asyncpg_dsn(engine.url.render_as_string(hide_password=False))
             units = await fold_and_write(pg, dsn, SCHEMA, fold, workers, progress)
         else:
             async with pg.transaction(isolation="repeatable_read", readonly=True):
                 await fold_events(pg, fold, progress)
             units = len(fold.units)
-        async with conn.begin():
-            if workers <= 1:
+            async with pg.transaction():
                 await write_tables(pg, SCHEMA, fold)
-            await create_indexes(conn, live, SCHEMA)
-            for table in PROJECTION_TABLES:
-                await conn.execute(text(f"ANALYZE {SCHEMA}.{table}"))
+        async with conn.begin():
+            await index_and_analyze(conn, dsn, live, SCHEMA, INDEX_BUILDERS)
     return units
 
 

@@ -11,10 +11,12 @@ import pytest
 
 from app.domain.regions import (
     Province,
+    UnknownPostalCode,
     is_known_region,
     municipality_of,
     postal_codes_named,
     province_of,
+    region_key,
     region_terms,
 )
 
@@ -105,3 +107,16 @@ def test_a_known_region_is_one_of_the_lists() -> None:
         assert is_known_region(known), known
     for unknown in ("Atlantis", "0999", "Limburgs"):
         assert not is_known_region(unknown), unknown
+
+
+def test_remembered_answers_are_the_answers_and_a_refusal_is_never_remembered() -> None:
+    """``province_of`` and ``region_key`` remember their answers (a rebuild asks them of every
+    profile's locations): asked again, or asked in another spelling, they answer alike, and a
+    code refused once is refused again."""
+    for _ in range(2):
+        assert province_of("3500") is Province.LIMBURG
+        assert province_of("B-3500") is Province.LIMBURG
+        assert region_key("Sint-Niklaas ") == region_key("SINT-NIKLAAS") == "sint-niklaas"
+        assert region_key("Liège") == "liege"
+        with pytest.raises(UnknownPostalCode):
+            province_of("0999")

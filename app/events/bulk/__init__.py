@@ -12,8 +12,8 @@ COPYed with the columns they were given, into tables that carry the live tables'
 triggers, and merged arrays are sorted by the database.
 
 Also here: making empty copies of the live projection tables in another schema
-(``create_tables``, then ``create_indexes`` after the load), for a rebuild and for
-``projections verify``.
+(``create_tables``, then ``index_and_analyze`` after the load), for a rebuild, and the tables
+alone for ``projections verify``.
 
 ``memory``: a table's rows in memory, to which the changes apply (``MemoryTable``); ``fold``:
 reading and folding every event (``Fold``, ``fold_events``), numbering the units and writing
@@ -22,7 +22,11 @@ each table by COPY (``write_tables``); ``copies``: the empty copies of the live 
 May import: ``app.domain``, ``app.runtime`` (as ``app.events``).
 """
 
-from app.events.bulk.copies import create_indexes, create_tables, live_schema
+from app.events.bulk.copies import (
+    create_tables,
+    index_and_analyze,
+    live_schema,
+)
 from app.events.bulk.fold import (
     _READ,
     PAGE,
@@ -42,9 +46,9 @@ __all__ = [
     "Fold",
     "MemoryTable",
     "Order",
-    "create_indexes",
     "create_tables",
     "fold_events",
+    "index_and_analyze",
     "live_schema",
     "numbers",
     "write_tables",

@@ -1,10 +1,13 @@
 """Empty copies of the live projection tables in another schema (``create_tables``, then
-``create_indexes`` after the load), for a rebuild and for ``projections verify``."""
+``index_and_analyze`` after the load), for a rebuild, and the tables alone for ``projections
+verify``."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +21,8 @@ _LIVE_SCHEMA = text(
 _TABLE = text(
     """
     SELECT c.relpersistence, c.reloptions, c.relacl IS NOT NULL AS has_acl,
-           pg_get_userbyid(c.relowner) AS owner, c.relreplident,
+           pg_get_userbyid(c.relowner) AS owner,
+           c.relreplident::text AS relreplident,  -- "char": bytes unless cast
            quote_literal(obj_description(c.oid, 'pg_class')) AS comment
     FROM pg_class c WHERE c.oid = CAST(:t AS regclass)
     """
@@ -79,7 +83,7 @@ async def live_schema(conn: AsyncConnection) -> str:
 async def create_tables(conn: AsyncConnection, live: str, schema: str) -> None:
     """Empty copies of the live projection tables in ``schema``: columns, defaults, generated
     columns, check constraints, storage, comments, triggers, owner and privileges; the indexes
-    and the constraints that have one come after the load (``create_indexes``)."""
+    and the constraints that have one come after the load (``index_and_analyze``)."""
     for table in PROJECTION_TABLES:
         source = f"{live}.{table}"
         for (reason,) in await conn.execute(_UNSUPPORTED, {"t": source}):
@@ -114,25 +118,73 @@ async def create_tables(conn: AsyncConnection, live: str, schema: str) -> None:
                 )
 
 
-async def create_indexes(conn: AsyncConnection, live: str, schema: str) -> None:
-    """The live tables' indexes, with their names, and the constraints that have one."""
+async def index_statements(conn: AsyncConnection, live: str, schema: str) -> dict[str, list[str]]:
+    """Per table, in order, what gives its copy in ``schema`` the live table's indexes (with
+    their names), the constraints that have one and its replica identity."""
+    statements: dict[str, list[str]] = {}
     for table in PROJECTION_TABLES:
         source, target = f"{live}.{table}", f"{schema}.{table}"
+        done = statements[table] = []
         for name, definition in await conn.execute(_INDEXED_CONSTRAINTS, {"t": source}):
-            await conn.execute(text(f'ALTER TABLE {target} ADD CONSTRAINT "{name}" {definition}'))
+            done.append(f'ALTER TABLE {target} ADD CONSTRAINT "{name}" {definition}')
         for (definition,) in await conn.execute(_OTHER_INDEXES, {"t": source}):
-            await conn.execute(text(_on(definition, live, table, schema)))
+            done.append(_on(definition, live, table, schema))
         info = (await conn.execute(_TABLE, {"t": source})).one()
         if info.relreplident == "f":
-            await conn.execute(text(f"ALTER TABLE {target} REPLICA IDENTITY FULL"))
+            done.append(f"ALTER TABLE {target} REPLICA IDENTITY FULL")
         elif info.relreplident == "n":
-            await conn.execute(text(f"ALTER TABLE {target} REPLICA IDENTITY NOTHING"))
+            done.append(f"ALTER TABLE {target} REPLICA IDENTITY NOTHING")
         elif info.relreplident == "i":
             index = await conn.scalar(_REPLICA_INDEX, {"t": source})
             index_name = str(index).rsplit(".", 1)[-1]
-            await conn.execute(
-                text(f"ALTER TABLE {target} REPLICA IDENTITY USING INDEX {index_name}")
-            )
+            done.append(f"ALTER TABLE {target} REPLICA IDENTITY USING INDEX {index_name}")
+    return statements
+
+
+async def index_and_analyze(
+    conn: AsyncConnection, dsn: str, live: str, schema: str, connections: int
+) -> None:
+    """Give each loaded copy in ``schema`` the live table's indexes, with their names, the
+    constraints that have one and its replica identity (``index_statements``), then ``ANALYZE``
+    it; the tables shared among ``connections`` sessions of their own, to ``dsn`` (each table
+    whole on one, in its own transaction, the largest first): the server builds the indexes of
+    several tables at once instead of one after the other. The definitions are read with
+    ``conn`` (which takes no lock on the copies) and run with its search path."""
+    statements = await index_statements(conn, live, schema)
+    search_path = str(await conn.scalar(text("SELECT current_setting('search_path')")))
+    sessions: list[asyncpg.Connection] = []
+    try:
+        for _ in range(max(1, connections)):
+            sessions.append(await asyncpg.connect(dsn))
+        sizes = dict(await sessions[0].fetch(_SIZES, schema, list(statements)))
+        queue = sorted(statements, key=lambda table: -sizes.get(table, 0))
+
+        async def build(pg: asyncpg.Connection) -> None:
+            await pg.execute("SELECT set_config('search_path', $1, false)", search_path)
+            while queue:
+                table = queue.pop(0)
+                async with pg.transaction():
+                    for statement in statements[table]:
+                        await pg.execute(statement)
+                    await pg.execute(f"ANALYZE {schema}.{table}")
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for pg in sessions:
+                    group.create_task(build(pg))
+        except ExceptionGroup as failures:  # the first session's error, as one session's
+            raise failures.exceptions[0] from None
+    finally:
+        for pg in sessions:
+            await pg.close()
+
+
+# The copies' sizes, as loaded (in a statement of its own: pg_total_relation_size locks the
+# table until its transaction ends, and the sessions' ALTER TABLEs would wait for that)
+_SIZES = """
+    SELECT t, pg_total_relation_size(format('%I.%I', $1::text, t)::regclass)
+    FROM unnest($2::text[]) t
+"""
 
 
 def _on(definition: str, live: str, table: str, schema: str) -> str:
