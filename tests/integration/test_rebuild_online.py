@@ -176,6 +176,31 @@ async def catalog(engine: AsyncEngine) -> Catalog:
     return found
 
 
+async def test_an_unlogged_table_and_a_trigger_set_always_stay_so_after_a_rebuild(
+    engine: AsyncEngine,
+) -> None:
+    """PostgreSQL's one-letter catalog columns ("char") reach the rebuild as bytes unless cast:
+    compared with text they never matched, so an UNLOGGED table came back logged and a trigger
+    set to fire ALWAYS came back as an ordinary one."""
+    service, _ = await run_history(engine, build_plan(SEED + 7, size=10))
+    async with engine.begin() as conn:
+        await conn.execute(text("ALTER TABLE bureaus SET UNLOGGED"))
+        await conn.execute(
+            text(
+                "ALTER TABLE public_providers ENABLE ALWAYS TRIGGER public_providers_search_columns"
+            )
+        )
+    migrated = await catalog(engine)
+    assert migrated["bureaus table"][0][1] == b"u"  # "char" comes as bytes
+    assert [row[2] for row in migrated["public_providers triggers"]] == [b"A"]
+    live = await snapshot(engine)
+
+    await rebuild_projections(engine, service.projector)
+
+    assert await catalog(engine) == migrated
+    assert await snapshot(engine) == live
+
+
 async def test_the_schema_after_a_rebuild_is_the_schema_the_migrations_made(
     engine: AsyncEngine,
 ) -> None:

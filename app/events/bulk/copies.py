@@ -20,7 +20,7 @@ _LIVE_SCHEMA = text(
 )
 _TABLE = text(
     """
-    SELECT c.relpersistence, c.reloptions, c.relacl IS NOT NULL AS has_acl,
+    SELECT c.relpersistence::text AS relpersistence, c.reloptions, c.relacl IS NOT NULL AS has_acl,
            pg_get_userbyid(c.relowner) AS owner,
            c.relreplident::text AS relreplident,  -- "char": bytes unless cast
            quote_literal(obj_description(c.oid, 'pg_class')) AS comment
@@ -35,7 +35,7 @@ _ACL = text(
     """
 )
 _TRIGGERS = text(
-    "SELECT tgname, pg_get_triggerdef(oid), tgenabled FROM pg_trigger"
+    "SELECT tgname, pg_get_triggerdef(oid), tgenabled::text FROM pg_trigger"
     " WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal ORDER BY tgname"
 )
 _INDEXED_CONSTRAINTS = text(
