@@ -4,6 +4,7 @@
     .venv/bin/python bench/profile_commands.py                      # 1,000 applications
     .venv/bin/python bench/profile_commands.py --command reports --count 300
     .venv/bin/python bench/profile_commands.py --no-profile         # the time only
+    .venv/bin/python bench/profile_commands.py --no-profile --log --idempotency
 
 A fresh database on the server (``--database-url``, default the local one) is migrated, used
 and dropped. Printed: wall and CPU time per command (this process only: PostgreSQL's time is
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import cProfile
 import json
+import os
 import pstats
 import time
 import uuid
@@ -36,6 +38,7 @@ from app.domain.identifiers import EnterpriseNumber
 from app.domain.norm import CURRENT_NORM
 from app.main import create_app
 from app.runtime import db
+from app.runtime.logs import configure_logging
 from app.runtime.settings import DEVELOPMENT_JWT_SECRET, Settings, normalize_database_url
 from app.services.clock import FixedClock
 
@@ -200,6 +203,11 @@ async def main(args: argparse.Namespace) -> None:
             audits = await planned_audits(send, clock, 50 + args.count)
             warm = [("POST", f"/audits/{a}/reports", BUREAU, REPORT, 201) for a in audits[:50]]
             requests = [("POST", f"/audits/{a}/reports", BUREAU, REPORT, 201) for a in audits[50:]]
+        if args.idempotency:  # a new key per request, as a client that retries safely sends
+            requests = [
+                (method, path, {**headers, "Idempotency-Key": f"profile-{n}"}, body, status)
+                for n, (method, path, headers, body, status) in enumerate(requests)
+            ]
         for method, path, headers, body, status in warm:
             await expect(send(method, path, headers, body), status)
         profiler = cProfile.Profile() if args.profile else None
@@ -235,4 +243,9 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=1000, help="commands measured")
     parser.add_argument("--top", type=int, default=25, help="functions listed")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--idempotency", action="store_true", help="an Idempotency-Key each")
+    parser.add_argument("--log", action="store_true", help="the JSON access log, to /dev/null")
+    arguments = parser.parse_args()
+    if arguments.log:  # the access log as `kmop serve` writes it (JSON lines), to /dev/null
+        configure_logging(json=True, stream=open(os.devnull, "w"))  # noqa: SIM115
+    asyncio.run(main(arguments))

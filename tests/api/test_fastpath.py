@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 
 from app.api.http.auth import Principal, Role, authenticate
-from app.api.http.fastpath import CommandRoute, _plan
+from app.api.http.fastpath import CommandRoute, _plan, command_headers
 from app.api.routers import bureau, provider
 from tests.api.support import PROVIDER, PROVIDER_KBO, application_body, ok, problem
 
@@ -72,3 +74,25 @@ async def test_a_body_the_short_way_refuses_gets_fastapis_answer(client: httpx.A
         "validation-failed",
     )
     assert [e["pointer"] for e in wrong["errors"]] == ["#/themes"]
+
+
+def test_the_short_way_reads_the_command_headers_as_fastapi_validates_them() -> None:
+    """``command_headers`` gives what FastAPI's validation of ``command_context``'s headers
+    gives, and refuses (None: FastAPI answers) exactly what it refuses."""
+    route = _route("POST", "/applications")
+    plan = _plan(route)
+    assert plan is not None
+    assert plan.command_headers is not None
+    fields = plan.command_headers.header_params
+    keys = ["k-1", "a" * 255, "a" * 256, "", "with space", "caf\u00e9", "tab\tkey", "ok\n", "~!"]
+    cases: list[list[tuple[bytes, bytes]]] = [
+        [(b"if-match", b'"3"')],
+        [(b"if-match", b"anything at all")],
+        [(b"idempotency-key", b"first"), (b"idempotency-key", b"second bad")],
+        [(b"idempotency-key", b"bad key"), (b"idempotency-key", b"good")],
+        *([(b"idempotency-key", key.encode("latin-1")), (b"if-match", b"7")] for key in keys),
+    ]
+    for raw in cases:
+        headers = Headers(raw=raw)  # as an ASGI server passes them: names in lower case
+        values, errors = request_params_to_args(fields, headers)
+        assert command_headers(headers) == (None if errors else values), raw

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from app.api.http.auth import Role
+from app.runtime import logs
 from app.runtime.logs import configure_logging, remove_logging, scrub
 from tests.api.support import AGENCY, PROVIDER, application_body, ok, problem, token
 
@@ -123,6 +124,22 @@ def test_scrub_leaves_ids_alone_whose_last_group_looks_like_an_iban() -> None:
     assert scrub(request_id) == request_id
     assert scrub(f"request {request_id} done") == f"request {request_id} done"
     assert scrub("iban: BE68539007547034.") == "iban: [iban]."
+
+
+def test_scrub_masks_what_each_pattern_alone_would_mask() -> None:
+    """Its cheap first look (is there anything like a token, a bearer or an IBAN at all?)
+    never lets through what the three substitutions would catch: each secret in any case and
+    place, alone or in a line, comes out as the substitutions make it."""
+    jwt = token(Role.AGENCY)
+    secrets = (jwt, "Bearer opaque", "BEARER x.y", "bearer\tz", IBAN, IBAN.lower(),
+               "be68 5390 0754 7034", "NL91 ABNA 0417 1643 00", "nl91abna0417164300 x")  # fmt: skip
+    for secret in secrets:
+        for text in (secret, f"paid {secret}", f"{secret}.", f"a;{secret};b", f"\u00e9 {secret}"):
+            expected = logs._IBAN.sub(
+                logs._mask_iban, logs._BEARER.sub(r"\1 [redacted]", logs._JWT.sub("[token]", text))
+            )
+            assert expected != text, text
+            assert scrub(text) == expected, text
 
 
 def test_the_console_renderer_is_no_json() -> None:
