@@ -80,17 +80,22 @@ async def test_the_fold_reads_in_the_order_of_the_transaction_ids_not_of_their_t
 async def test_the_workers_read_compiles_nothing_whatever_its_cost(engine: AsyncEngine) -> None:
     """The read's estimated cost (a subquery per event) is far above ``jit_above_cost`` on a
     large store, and compiling it cost each worker 0.4 s of the server's CPU: its sessions
-    have JIT off. Here the threshold is 0, so that any session with JIT on would compile."""
+    have JIT off. Here the threshold is 0, so that any session with JIT on would compile. A
+    server built without LLVM (the embedded PostgreSQL's binaries) compiles nothing either
+    way: there the session's setting is what is checked, and the control (JIT on compiles)
+    runs where the server can compile."""
     read = bulk._READ.format(events="events", where=parallel._part("events"))
     dsn = asyncpg_dsn(engine.url.render_as_string(hide_password=False))
     pg = await parallel.connect(dsn)
     try:
+        assert await pg.fetchval("SHOW jit") == "off"
         await pg.execute("SET jit_above_cost = 0")
         plan = "\n".join(row[0] for row in await pg.fetch(f"EXPLAIN {read}", 2, 0))
+        can_compile = await pg.fetchval("SELECT pg_jit_available()")
         await pg.execute("SET jit = on")  # the server's default: the same read would compile
-        assert await pg.fetchval("SELECT pg_jit_available()"), "a server that can compile"
         compiled = "\n".join(row[0] for row in await pg.fetch(f"EXPLAIN {read}", 2, 0))
     finally:
         await pg.close()
-    assert "JIT" in compiled, compiled
     assert "JIT" not in plan, plan
+    if can_compile:
+        assert "JIT" in compiled, compiled
