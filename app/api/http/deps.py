@@ -8,12 +8,25 @@ samples under one client's public searches; BENCHMARKS.md, issue 12).
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.runtime.pg import Pool
+
+T = TypeVar("T")
+
+
+def _awaited(read: Callable[[Request], T]) -> Callable[[Request], Awaitable[T]]:
+    """``read`` as a coroutine function, which FastAPI awaits in the request's own task."""
+
+    async def dependency(request: Request) -> T:
+        return read(request)
+
+    dependency.__qualname__ = f"_awaited({read.__qualname__})"
+    return dependency
 
 
 def get_engine(request: Request) -> AsyncEngine:
@@ -21,11 +34,7 @@ def get_engine(request: Request) -> AsyncEngine:
     return engine
 
 
-async def _engine(request: Request) -> AsyncEngine:
-    return get_engine(request)
-
-
-EngineDep = Annotated[AsyncEngine, Depends(_engine)]
+EngineDep = Annotated[AsyncEngine, Depends(_awaited(get_engine))]
 
 
 def get_pg(request: Request) -> Pool:
@@ -34,11 +43,7 @@ def get_pg(request: Request) -> Pool:
     return pool
 
 
-async def _pg(request: Request) -> Pool:
-    return get_pg(request)
-
-
-PgDep = Annotated[Pool, Depends(_pg)]
+PgDep = Annotated[Pool, Depends(_awaited(get_pg))]
 
 
 def public_pool(request: Request) -> Pool:
@@ -54,13 +59,5 @@ def public_engine(request: Request) -> AsyncEngine:
     return engine
 
 
-async def _public_pool(request: Request) -> Pool:
-    return public_pool(request)
-
-
-async def _public_engine(request: Request) -> AsyncEngine:
-    return public_engine(request)
-
-
-PublicPgDep = Annotated[Pool, Depends(_public_pool)]
-PublicEngineDep = Annotated[AsyncEngine, Depends(_public_engine)]
+PublicPgDep = Annotated[Pool, Depends(_awaited(public_pool))]
+PublicEngineDep = Annotated[AsyncEngine, Depends(_awaited(public_engine))]
